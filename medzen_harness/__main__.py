@@ -1,0 +1,5 @@
+import sys
+
+from medzen_harness.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fault catalogue: one module per fault, each with a lab and an aws implementation."""

@@ -1,0 +1,1 @@
+"""Failover drills: probes, runbook, RTO/RPO measurement, verdicts."""

@@ -1,0 +1,1 @@
+"""Allure labels, attachments, charts and the HTML report."""

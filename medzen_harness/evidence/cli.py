@@ -1,0 +1,16 @@
+"""`medzen-harness` sub-command(s) of the evidence package (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import argparse
+
+from medzen_harness.errors import HarnessError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evidence-placeholder", help=argparse.SUPPRESS)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise HarnessError("evidence is not implemented yet")

@@ -1,0 +1,1 @@
+"""Latency from African vantage points with Locust (master + one worker per vantage)."""

@@ -1,0 +1,1 @@
+"""pytest plugins (fixtures) shared by tests/ and steps/; loaded from the root conftest."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for aws (loaded by the root conftest)."""

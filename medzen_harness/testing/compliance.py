@@ -1,0 +1,1 @@
+"""pytest fixtures for compliance (loaded by the root conftest)."""

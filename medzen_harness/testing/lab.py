@@ -1,0 +1,1 @@
+"""pytest fixtures for lab (loaded by the root conftest)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for latency (loaded by the root conftest)."""
