@@ -103,6 +103,19 @@ def serving_region(service: str, mode: str, config: dict[str, Any]) -> str:
     return home
 
 
+BORDERLINE_MARGIN_MS = 20.0
+
+
+def expected_outcome(rtt_ms: float, target_ms: float, margin_ms: float = BORDERLINE_MARGIN_MS) -> str:
+    """What the round trip alone predicts: 'misses' (RTT >= target), 'borderline' (within
+    `margin_ms` below it: the service's own time decides), else 'meets'."""
+    if rtt_ms >= target_ms:
+        return "misses"
+    if rtt_ms >= target_ms - margin_ms:
+        return "borderline"
+    return "meets"
+
+
 def plan_routes(points: Sequence[VantagePoint], mode: str, config: dict[str, Any],
                 served_by: Callable[[str, str], str]) -> list[Route]:
     routes = []
