@@ -140,6 +140,7 @@ def _export_histograms(environment, **_kwargs) -> None:
             "num_requests": entry.num_requests,
             "num_failures": entry.num_failures,
             "num_none_requests": entry.num_none_requests,
+            "total_response_time": entry.total_response_time,  # exact (unrounded) sum, ms
             "response_times": {str(k): v for k, v in entry.response_times.items()},
         })
     with open(out, "w", encoding="utf-8") as handle:

@@ -13,6 +13,7 @@ connects to this master (README has the exact command), or all workers run here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 import urllib.error
@@ -162,8 +163,11 @@ def _preflight(upstreams: dict[tuple[str, int], str]) -> None:
 
 
 def run_embedded(settings: RunSettings, mode: str, config: dict[str, Any], backends: RegionBackends,
-                 out_dir: Path) -> dict[str, Any]:
-    """One mode on the embedded lab with emulated vantage points."""
+                 out_dir: Path, rtt_override_ms: float | None = None) -> dict[str, Any]:
+    """One mode on the embedded lab with emulated vantage points.
+
+    `rtt_override_ms` (benchmarks only) replaces every catalogue RTT, e.g. 0 to measure the
+    service's own time through the same proxies."""
     started = time.monotonic()
     with AppStandIns() as apps, contextlib.ExitStack() as stack:
         dr_evidence = stack.enter_context(primary_failed(backends, config)) if mode == "dr" else None
@@ -172,6 +176,8 @@ def run_embedded(settings: RunSettings, mode: str, config: dict[str, Any], backe
             return backends.ehr_label if service == "ehr" else apps.label
 
         routes = plan_routes(settings.vantage_points, mode, config, served_by)
+        if rtt_override_ms is not None:
+            routes = [dataclasses.replace(route, rtt_ms=float(rtt_override_ms)) for route in routes]
         upstreams: dict[tuple[str, int], str] = {}
         endpoints: dict[str, dict[str, str]] = {vp.name: {} for vp in settings.vantage_points}
         proxies: list[dict[str, Any]] = []

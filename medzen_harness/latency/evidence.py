@@ -19,7 +19,7 @@ def table_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{
         "vantage": r["vantage"], "mode": r["mode"], "service": r["service"], "region": r["region"],
         "rtt_ms (configured)": r["rtt_ms"], "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "p99_ms": r["p99_ms"],
-        "requests": r["requests"], "failures": r["failures"], "failure_rate": r["failure_rate"],
+        "mean_ms (exact)": r.get("mean_ms"), "requests": r["requests"], "failures": r["failures"], "failure_rate": r["failure_rate"],
         "resolution_ms": r["resolution_ms"], "verdict": r["verdict"], "emulated": r["emulated"],
         "served_by": r["served_by"],
     } for r in results]

@@ -68,13 +68,20 @@ class Histogram:
     counts: dict[int, int] = field(default_factory=dict)
     requests: int = 0
     failures: int = 0
+    total_ms: float = 0.0  # Locust's unrounded sum of response times
 
-    def add(self, counts: Mapping[int | str, int], requests: int, failures: int) -> None:
+    def add(self, counts: Mapping[int | str, int], requests: int, failures: int, total_ms: float = 0.0) -> None:
         for value, count in counts.items():
             key = int(value)
             self.counts[key] = self.counts.get(key, 0) + int(count)
         self.requests += requests
         self.failures += failures
+        self.total_ms += total_ms
+
+    @property
+    def mean_ms(self) -> float | None:
+        """Exact mean (Locust keeps the unrounded sum), unlike the percentiles."""
+        return round(self.total_ms / self.samples, 2) if self.samples else None
 
     @property
     def samples(self) -> int:
@@ -105,6 +112,7 @@ class ResultRow:
     p50_ms: int | None
     p95_ms: int | None
     p99_ms: int | None
+    mean_ms: float | None
     requests: int
     failures: int
     failure_rate: float
@@ -131,7 +139,8 @@ def histograms_by_route(entries: Iterable[Mapping[str, Any]]) -> dict[tuple[str,
         call, vantage = parsed
         calls = grouped.setdefault((vantage, SERVICE_OF_CALL[call]), {})
         histogram = calls.setdefault(call, Histogram())
-        histogram.add(entry["response_times"], int(entry["num_requests"]), int(entry["num_failures"]))
+        histogram.add(entry["response_times"], int(entry["num_requests"]), int(entry["num_failures"]),
+                      float(entry.get("total_response_time", 0.0)))
     return grouped
 
 
@@ -157,7 +166,7 @@ def build_rows(entries: Iterable[Mapping[str, Any]], routes: Sequence[Route], mo
         calls = grouped.get((route.vantage, route.service), {})
         total = Histogram()
         for histogram in calls.values():
-            total.add(histogram.counts, histogram.requests, histogram.failures)
+            total.add(histogram.counts, histogram.requests, histogram.failures, histogram.total_ms)
         p50, p95, p99 = (total.percentile(q) for q in (0.50, 0.95, 0.99))
         judged_value = total.percentile(percentile / 100)
         failure_rate = total.failures / total.requests if total.requests else 0.0
@@ -172,7 +181,7 @@ def build_rows(entries: Iterable[Mapping[str, Any]], routes: Sequence[Route], mo
         resolution = resolution_ms(judged_value) if judged_value is not None else 1
         rows.append(ResultRow(
             vantage=route.vantage, region=route.region, mode=mode, service=route.service, rtt_ms=route.rtt_ms,
-            p50_ms=p50, p95_ms=p95, p99_ms=p99, requests=total.requests, failures=total.failures,
+            p50_ms=p50, p95_ms=p95, p99_ms=p99, mean_ms=total.mean_ms, requests=total.requests, failures=total.failures,
             failure_rate=round(failure_rate, 4), judged=judged, verdict=verdict, reason=reason,
             resolution_ms=resolution,
             within_resolution=judged_value is not None and abs(judged_value - target_ms) < resolution,
