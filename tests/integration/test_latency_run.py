@@ -86,3 +86,26 @@ def test_interrupting_a_run_leaves_no_locust_process(no_locust_left, tmp_path):
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr
     assert locust_processes() == []
+
+
+def test_workers_that_never_connect_are_an_error_and_leave_nothing(no_locust_left, tmp_path):
+    import pytest
+
+    from medzen_harness.errors import HarnessError
+    from medzen_harness.latency.locust_run import DistributedLocust, LoadShape, WorkerSpec
+
+    shape = LoadShape(users=2, duration_seconds=2, spawn_rate=10, startup_timeout_seconds=2)
+    with pytest.raises(HarnessError, match="without results|workers connected"), \
+            DistributedLocust([WorkerSpec("douala", {})], shape, tmp_path, local_workers=False) as locust:
+        locust.run()
+    assert locust_processes() == []
+
+
+def test_embedded_mode_only_targets_loopback():
+    import pytest
+
+    from medzen_harness.errors import HarnessError
+    from medzen_harness.latency.backends import http_status
+
+    with pytest.raises(HarnessError, match="loopback"):
+        http_status("10.0.0.1", 80)
