@@ -1,0 +1,59 @@
+"""The generated report in a real browser: headless Debian Chromium renders the totals of the
+results, loads nothing remote, and the HIPAA index page renders. The screenshot is attached."""
+
+from pathlib import Path
+
+import pytest
+
+from medzen_harness.evidence.allure import attach_file, attach_text
+from medzen_harness.evidence.browser import find_chromium, remote_requests, rendered_totals, run_chromium
+from medzen_harness.evidence.report import generate_report
+from medzen_harness.evidence.samples import KMS, write_sample_results
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (./dev bootstrap installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):
+    results = tmp_path_factory.mktemp("results")
+    sample = write_sample_results(results, policies=6, rto_seconds=1234.0)
+    index = generate_report(results, tmp_path_factory.mktemp("reports"), history=False, name="MedZen browser check")
+    return sample, index
+
+
+def test_rendered_totals_match_the_results(report, tmp_path: Path):
+    sample, index = report
+    net_log = tmp_path / "net-log.json"
+    dom = run_chromium(index.as_uri(), ["--dump-dom"], net_log=net_log)
+    totals = rendered_totals(dom)
+    attach_text(str(totals), "totals rendered by chromium")
+    assert totals["total"] == sum(sample.statuses.values())
+    for status in ("passed", "failed", "broken", "skipped"):
+        assert totals.get(status, 0) == sample.statuses[status], status
+    assert "MedZen browser check" in dom
+    assert remote_requests(net_log) == []
+    screenshot = tmp_path / "report.png"
+    run_chromium(index.as_uri(), [f"--screenshot={screenshot}"])
+    assert screenshot.stat().st_size > 10_000
+    attach_file(screenshot, "report overview in headless chromium")
+
+
+def test_hipaa_index_page_renders(report):
+    sample, index = report
+    dom = run_chromium((index.parent / "hipaa-index.html").as_uri(), ["--dump-dom"], budget_ms=2000)
+    assert "HIPAA control index" in dom
+    assert f"{len(sample.controls)} controls evidenced" in dom
+    assert KMS in dom and "VIOLATED" in dom
+
+
+def test_network_check_detects_a_remote_script(tmp_path: Path):
+    """Positive control: the network check sees the analytics tag we strip."""
+    page = tmp_path / "with-analytics.html"
+    page.write_text('<html><head><script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>'
+                    "</head><body>x</body></html>")
+    net_log = tmp_path / "net-log.json"
+    run_chromium(page.as_uri(), ["--dump-dom"], budget_ms=2000, net_log=net_log)
+    assert [u for u in remote_requests(net_log) if "googletagmanager" in u]
