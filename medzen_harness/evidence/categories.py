@@ -84,6 +84,6 @@ def markdown_table() -> str:
     lines = ["| category | status | message regex (case-insensitive) | labels | meaning |", "|---|---|---|---|---|"]
     for c in CATEGORIES:
         labels = ", ".join(f"{k} ~ `{v}`" for k, v in c.labels.items()) or "—"
-        regex = f"`{c.message_regex}`" if c.message_regex else "—"
+        regex = f"`{c.message_regex}`".replace("|", "\\|") if c.message_regex else "—"
         lines.append(f"| {c.name} | {', '.join(c.statuses)} | {regex} | {labels} | {c.meaning} |")
     return "\n".join(lines)

@@ -137,3 +137,11 @@ def test_describe_target_for_a_real_account():
     config = {"regions": {"primary": "af-south-1", "dr": "eu-west-1", "backup": "us-east-1"},
               "aws": {"target": "aws", "allowed_account_ids": ["123456789012"]}}
     assert describe_target(config).startswith("AWS account(s) 123456789012; regions af-south-1 (primary)")
+
+
+def test_readme_categories_tables_are_current():
+    root = Path(__file__).resolve().parents[2]
+    for readme in (root / "medzen_harness" / "evidence" / "README.md", root / "README.md"):
+        text = readme.read_text()
+        block = text.split("<!-- BEGIN generated:report-categories -->\n")[1].split("\n<!-- END generated:report-categories -->")[0]
+        assert block == markdown_table(), readme
