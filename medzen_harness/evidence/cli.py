@@ -8,6 +8,13 @@ from pathlib import Path
 from medzen_harness.evidence.report import generate_report, serve_report
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 = any free port), got {port}")
+    return port
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
@@ -23,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-history", action="store_true", help="neither read nor extend the history")
     parser.add_argument("--config", default=None, help="harness config override file (targets shown in the report)")
     parser.add_argument("--serve", action="store_true", help="serve reports/latest on 127.0.0.1 until Ctrl-C")
-    parser.add_argument("--port", type=int, default=0, metavar="P", help="port for --serve (default: a free port)")
+    parser.add_argument("--port", type=_port, default=0, metavar="P", help="port for --serve (default: a free port)")
     parser.set_defaults(func=run)
 
 

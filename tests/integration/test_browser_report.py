@@ -18,9 +18,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory):
-    results = tmp_path_factory.mktemp("results")
-    sample = write_sample_results(results, policies=6, rto_seconds=1234.0)
-    index = generate_report(results, tmp_path_factory.mktemp("reports"), history=False, name="MedZen browser check")
+    """The second of two nights (the first met the RTO, this one misses it), with history."""
+    reports = tmp_path_factory.mktemp("reports")
+    first = tmp_path_factory.mktemp("night1")
+    write_sample_results(first, policies=6, run=1, rto_seconds=1.2)
+    generate_report(first, reports, name="MedZen browser check")
+    results = tmp_path_factory.mktemp("night2")
+    sample = write_sample_results(results, policies=6, run=2, rto_seconds=1234.0)
+    index = generate_report(results, reports, name="MedZen browser check")
     return sample, index
 
 
@@ -47,6 +52,14 @@ def test_hipaa_index_page_renders(report):
     assert "HIPAA control index" in dom
     assert f"{len(sample.controls)} controls evidenced" in dom
     assert KMS in dom and "VIOLATED" in dom
+
+
+def test_metric_trends_render_after_the_second_night(report):
+    _, index = report
+    dom = run_chromium(index.as_uri() + "#metrics", ["--dump-dom"])
+    assert "Failover drills (RTO / RPO)" in dom
+    assert "RTO region-outage@af-south-1" in dom and "RPO region-outage@af-south-1" in dom
+    assert "+1232.8 s" in dom  # delta against the previous night's RTO of 1.2 s
 
 
 def test_network_check_detects_a_remote_script(tmp_path: Path):
