@@ -1,6 +1,8 @@
 """The generated report in a real browser: headless Debian Chromium renders the totals of the
 results, loads nothing remote, and the HIPAA index page renders. The screenshot is attached."""
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,24 @@ def test_rendered_totals_match_the_results(report, tmp_path: Path):
     run_chromium(index.as_uri(), [f"--screenshot={screenshot}"])
     assert screenshot.stat().st_size > 10_000
     attach_file(screenshot, "report overview in headless chromium")
+
+
+def _text(dom: str) -> str:
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+
+
+def test_categories_tab_shows_each_category_with_its_count(report):
+    sample, index = report
+    text = _text(run_chromium(index.as_uri() + "#categories", ["--dump-dom"]))
+    for category, count in Counter(c for c in sample.categories.values() if c).items():
+        assert f"{category} {count}" in text, (category, text[:500])
+
+
+def test_hipaa_index_is_a_global_attachment_of_the_report(report):
+    _, index = report
+    text = _text(run_chromium(index.as_uri() + "#globalAttachments", ["--dump-dom"]))
+    assert "hipaa-index.html text/html" in text
 
 
 def test_hipaa_index_page_renders(report):
