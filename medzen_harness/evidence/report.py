@@ -133,16 +133,48 @@ def allure_config_js(
     )
 
 
+def _run_allure(
+    allure: Path, results_dir: Path, report_dir: Path, *, name: str, variables: Mapping[str, str],
+    history_path: Path | None, history_limit: int,
+) -> Path:
+    """`allure generate` with a config written for this run; returns the (unstripped) index.html."""
+    with tempfile.TemporaryDirectory(prefix="medzen-report-") as work:
+        work_dir = Path(work)
+        hipaa_index = write_hipaa_index(results_dir, work_dir / HIPAA_INDEX_FILE)
+        config_file = work_dir / "allurerc.mjs"
+        config_file.write_text(allure_config_js(
+            name=name, output=report_dir, variables=variables, history_path=history_path,
+            history_limit=history_limit, global_attachments=[hipaa_index],
+        ))
+        command = [str(allure), "generate", "--config", str(config_file), str(results_dir.resolve())]
+        try:
+            done = subprocess.run(command, cwd=work_dir, capture_output=True, text=True,
+                                  timeout=GENERATE_TIMEOUT_SECONDS, env={**os.environ, "NO_COLOR": "1"}, check=False)
+        except subprocess.TimeoutExpired as error:
+            raise HarnessError(f"allure generate took more than {GENERATE_TIMEOUT_SECONDS} s on {results_dir}; "
+                               "check the results size") from error
+        index = report_dir / "index.html"
+        if done.returncode != 0 or not index.is_file():
+            output = re.sub(r"\x1b\[[0-9;]*m", "", (done.stderr or done.stdout).strip())
+            last = output.splitlines()[-1] if output else f"exit code {done.returncode}"
+            raise HarnessError(f"allure generate failed on {results_dir}: {last}")
+        shutil.copy2(hipaa_index, report_dir / HIPAA_INDEX_FILE)
+    return index
+
+
 def _refresh_latest(report_dir: Path, reports_root: Path) -> Path:
     latest = reports_root / "latest"
     staging = reports_root / f".latest-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(report_dir, staging)
-    if latest.is_symlink() or latest.is_file():
-        latest.unlink()
-    elif latest.exists():
-        shutil.rmtree(latest)
-    staging.rename(latest)
+    try:
+        shutil.copytree(report_dir, staging)
+        if latest.is_symlink() or latest.is_file():
+            latest.unlink()
+        elif latest.exists():
+            shutil.rmtree(latest)
+        staging.rename(latest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return latest
 
 
@@ -175,36 +207,18 @@ def generate_report(
     if history_path is not None:
         history_path.parent.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="medzen-report-") as work:
-        work_dir = Path(work)
-        hipaa_index = write_hipaa_index(results_dir, work_dir / HIPAA_INDEX_FILE)
-        config_file = work_dir / "allurerc.mjs"
-        config_file.write_text(allure_config_js(
-            name=name, output=report_dir, variables=variables, history_path=history_path,
-            history_limit=history_limit, global_attachments=[hipaa_index],
-        ))
-        command = [str(allure), "generate", "--config", str(config_file), str(results_dir.resolve())]
-        try:
-            done = subprocess.run(command, cwd=work_dir, capture_output=True, text=True,
-                                  timeout=GENERATE_TIMEOUT_SECONDS, env={**os.environ, "NO_COLOR": "1"}, check=False)
-        except subprocess.TimeoutExpired as error:
-            shutil.rmtree(report_dir, ignore_errors=True)
-            raise HarnessError(f"allure generate took more than {GENERATE_TIMEOUT_SECONDS} s on {results_dir}; "
-                               "check the results size") from error
-        index = report_dir / "index.html"
-        if done.returncode != 0 or not index.is_file():
-            shutil.rmtree(report_dir, ignore_errors=True)
-            output = re.sub(r"\x1b\[[0-9;]*m", "", (done.stderr or done.stdout).strip())
-            last = output.splitlines()[-1] if output else f"exit code {done.returncode}"
-            raise HarnessError(f"allure generate failed on {results_dir}: {last}")
-        shutil.copy2(hipaa_index, report_dir / HIPAA_INDEX_FILE)
-
-    page = strip_analytics(index.read_text(encoding="utf-8"))
-    leftovers = external_loads(page)
-    if leftovers:
-        raise HarnessError(f"the Allure report still loads remote content after stripping ({leftovers[:3]}); "
-                           "update strip_analytics in medzen_harness/evidence/report.py for this Allure version")
-    index.write_text(page, encoding="utf-8")
+    try:
+        index = _run_allure(allure, results_dir, report_dir, name=name, variables=variables,
+                            history_path=history_path, history_limit=history_limit)
+        page = strip_analytics(index.read_text(encoding="utf-8"))
+        leftovers = external_loads(page)
+        if leftovers:
+            raise HarnessError(f"the Allure report still loads remote content after stripping ({leftovers[:3]}); "
+                               "update strip_analytics in medzen_harness/evidence/report.py for this Allure version")
+        index.write_text(page, encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(report_dir, ignore_errors=True)  # no half-written report folder, also on Ctrl-C
+        raise
     _refresh_latest(report_dir, reports_root)
     return index
 

@@ -83,3 +83,12 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(tmp_path: Path):
         out = _cli("--results", "results", "--reports-root", "reports", "--no-history", "--serve", "--port", str(port),
                    cwd=tmp_path)
     assert out.returncode == 2 and "pick a free port with --port" in out.stderr
+
+
+def test_allure_failure_is_one_line_and_leaves_no_half_written_report(tmp_path: Path):
+    write_sample_results(tmp_path / "results", policies=1)
+    (tmp_path / "reports" / "history" / "history.jsonl").mkdir(parents=True)  # unusable history file
+    out = _cli("--results", str(tmp_path / "results"), "--reports-root", str(tmp_path / "reports"))
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "allure generate failed" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["history"]
