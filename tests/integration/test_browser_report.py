@@ -9,7 +9,7 @@ import pytest
 
 from medzen_harness.evidence.allure import attach_file, attach_text
 from medzen_harness.evidence.browser import find_chromium, remote_requests, rendered_totals, run_chromium
-from medzen_harness.evidence.report import generate_report
+from medzen_harness.evidence.report import embedded_report_data, generate_report
 from medzen_harness.evidence.samples import KMS, write_sample_results
 
 pytestmark = [
@@ -58,6 +58,18 @@ def test_categories_tab_shows_each_category_with_its_count(report):
     text = _text(run_chromium(index.as_uri() + "#categories", ["--dump-dom"]))
     for category, count in Counter(c for c in sample.categories.values() if c).items():
         assert f"{category} {count}" in text, (category, text[:500])
+
+
+def test_a_failed_drill_reads_without_the_code(report):
+    _, index = report
+    data = embedded_report_data(index.read_text())
+    (drill_id,) = [v["id"] for k, v in data.items()
+                   if k.startswith("data/test-results/") and v["name"] == "Region outage of af-south-1: RTO and RPO"]
+    text = _text(run_chromium(f"{index.as_uri()}#{drill_id}", ["--dump-dom"]))
+    assert "Failed" in text and "Category: Target missed" in text
+    assert "Error RTO 1234.0 s missed the target 900 s" in text
+    assert "hipaa 164.308(a)(7)(ii)(B)" in text
+    assert "History 1" in text  # the previous night, when the drill met its target
 
 
 def test_hipaa_index_is_a_global_attachment_of_the_report(report):
