@@ -23,7 +23,7 @@ from moto.cloudformation.parsing import get_model_map
 from medzen_harness.aws.embedded import EMBEDDED_CREDENTIALS, EmbeddedAws
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "cloudformation"
-NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @dataclass
