@@ -129,9 +129,9 @@ def test_poll_until_times_out_with_the_last_value() -> None:
         poll_until(lambda: "modifying", lambda v: v == "available", timeout_seconds=0.1, poll_seconds=0.02, what="ECS x")
 
 
-@pytest.mark.parametrize(("timeout", "poll"), [(0, 1), (-1, 1), (10, 0), (1, 2), (10**6, 1)])
+@pytest.mark.parametrize(("timeout", "poll"), [(0, 1), (-1, 1), (10, 0), (1, 2), (10**6, 1), (("running",), 1)])
 def test_poll_until_refuses_unbounded_waits(timeout: float, poll: float) -> None:
-    with pytest.raises(HarnessError, match="must be in"):
+    with pytest.raises(HarnessError, match="must be"):
         poll_until(lambda: 1, lambda v: True, timeout_seconds=timeout, poll_seconds=poll, what="x")
 
 
@@ -143,3 +143,9 @@ def test_not_emulated_catalogue() -> None:
     assert all(f"`{i}`" in table for i in ids)
     with pytest.raises(KeyError):
         not_emulated("nope")
+
+
+def test_readme_table_of_not_emulated_effects_is_current() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "medzen_harness" / "chaos" / "aws" / "README.md").read_text()
+    generated = readme.split("<!-- BEGIN generated:aws-not-emulated -->\n")[1].split("<!-- END generated:aws-not-emulated -->")[0]
+    assert generated == markdown_table()

@@ -145,6 +145,7 @@ class RegionApiFaultProxy:
 class _ProxyHandler(BaseHTTPRequestHandler):
     owner: RegionApiFaultProxy
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out separately: without this, +40 ms (delayed ACK)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet; counters tell the story
         return

@@ -16,6 +16,9 @@ MAX_TIMEOUT_SECONDS = 3 * 3600.0  # no wait in the harness may exceed a drill's 
 
 
 def check_timeout(timeout_seconds: float, poll_seconds: float) -> None:
+    for name, value in (("timeout_seconds", timeout_seconds), ("poll_seconds", poll_seconds)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise HarnessError(f"{name} must be a number of seconds, got {value!r}")
     if not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS:
         raise HarnessError(f"timeout_seconds must be in (0, {MAX_TIMEOUT_SECONDS:.0f}], got {timeout_seconds}")
     if not 0 < poll_seconds <= timeout_seconds:
