@@ -101,9 +101,11 @@ class DrillRun:
     probes: list[Probe] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     fault_time: float = 0.0
+    fault_in_effect: float = 0.0
     started_at: float = 0.0
     ended_at: float = 0.0
     logs: dict[str, str] = field(default_factory=dict)
+    present: set[int] = field(default_factory=set)  # canary writes found on the recovered primary
 
 
 def _present_on(lab: Any, region: str, run_id: str) -> set[int]:
@@ -175,13 +177,14 @@ def run_lab_drill(lab: Any, fault_name: str, region: str, config: dict[str, Any]
         canary.start()
         time.sleep(settings.warmup + replication_delay)
         guard.check("warm-up")
+        run.fault_time = time.time()  # the fault starts: RPO and RTO are measured from here
         injection.inject()
-        run.fault_time = time.time()
+        run.fault_in_effect = time.time()  # ... and RTO counts writes sent from here on
         if failover:
             runbook = LabRunbook(lab, primary, dr, lab.settings.dr_full_processes, guard,
                                  detection_timeout=settings.recovery_timeout, dr_timeout=settings.recovery_timeout)
             run.steps = runbook.run(run.fault_time)
-            _wait_recovery(canary, run.fault_time, settings, guard)
+            _wait_recovery(canary, run.fault_in_effect, settings, guard)
         else:
             observations = injection.observe(settings.observe)
             fault_end = time.time()
@@ -213,6 +216,7 @@ def run_lab_drill(lab: Any, fault_name: str, region: str, config: dict[str, Any]
         raise error
 
     probes = run.probes
+    run.present = present
     counts = measure.count_writes(probes, present)
     window_end = fault_end or run.ended_at
     context = {
@@ -221,7 +225,7 @@ def run_lab_drill(lab: Any, fault_name: str, region: str, config: dict[str, Any]
                                           if run.fault_time <= p.sent_at <= window_end and p.outcome != "ack"),
         "p95_ms_during_fault": _round(measure.latency_percentile_ms(probes, run.fault_time, window_end, 95)),
     }
-    rto = measure.rto_seconds(probes, run.fault_time)
+    rto = measure.rto_seconds(probes, run.fault_time, run.fault_in_effect)
     rpo = measure.rpo_seconds(probes, present, run.fault_time)
     if fault.judge is not None and not failover:
         verdict, reasons, fields = fault.judge(observations, context, targets)
@@ -259,7 +263,8 @@ def run_lab_drill(lab: Any, fault_name: str, region: str, config: dict[str, Any]
                     "steady_state_after": after.checks if after else None,
                     "acknowledged_writes_missing_after_failback": lost_in_failback},
         "steady_state_before": before.checks,
-        "timestamps": {"started_at": run.started_at, "fault_at": run.fault_time, "ended_at": run.ended_at},
+        "timestamps": {"started_at": run.started_at, "fault_at": run.fault_time,
+                       "fault_in_effect_at": run.fault_in_effect, "ended_at": run.ended_at},
         "canary": {"run_id": canary.run_id, "interval_seconds": settings.canary_interval,
                    "probes": len(probes)},
     }

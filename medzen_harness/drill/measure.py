@@ -1,8 +1,8 @@
 """RTO, RPO, write accounting, availability and verdicts from a probe log — pure functions.
 
 Definitions (issue 4):
-- RTO = time of the first acknowledged write *sent* through the global endpoint at or after
-  the fault − fault time.
+- RTO = time of the first acknowledged write *sent* through the global endpoint once the
+  fault is in effect − fault time (the moment the injection started).
 - RPO = fault time − client timestamp of the newest acknowledged write (sent before the
   fault) that is present on the recovered primary; 0 when no acknowledged write is lost.
   Its resolution is the canary interval: the newest surviving write is at most one interval
@@ -74,10 +74,10 @@ def first_acknowledged_write(probes: Iterable[Probe], after: float) -> Probe | N
     return None
 
 
-def rto_seconds(probes: Iterable[Probe], fault_time: float) -> float | None:
-    """First acknowledged write sent at/after the fault, its acknowledgement time − fault time;
-    None when no write was acknowledged after the fault (not recovered)."""
-    first = first_acknowledged_write(probes, fault_time)
+def rto_seconds(probes: Iterable[Probe], fault_time: float, in_effect_at: float | None = None) -> float | None:
+    """First acknowledged write sent once the fault was in effect (`in_effect_at`, default the
+    fault time), its acknowledgement time − fault time; None when none was acknowledged."""
+    first = first_acknowledged_write(probes, fault_time if in_effect_at is None else in_effect_at)
     return None if first is None else max(0.0, first.finished_at - fault_time)
 
 

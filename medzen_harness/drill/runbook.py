@@ -139,19 +139,20 @@ class AwsRunbook:
             raise HarnessError("set drill.aws.health_check_id (the Route 53 health check of the primary region)")
 
         def detect() -> str:
-            wait_until(lambda: probes.health_check_status(route53, health_check) != "Success", 900, self.guard,
+            wait_until(lambda: probes.health_check_status(route53, health_check) == "unhealthy", 900, self.guard,
                        "detection", "guardrail: the Route 53 health check never failed")
             return "Route 53 health check unhealthy"
 
         def promote() -> str:
             replica = self.aws["db_instance_ids"][self.dr]
             actions.promote_read_replica(rds, replica)
-            probes.wait_db_available(rds, replica)
+            probes.wait_db_available(rds, replica, timeout_seconds=self.guard.remaining())
             return f"{replica} promoted and available"
 
         def scale() -> str:
             actions.scale_service(ecs, self.aws["ecs_cluster"], self.aws["ecs_service"], 4)
-            probes.wait_service_stable(ecs, self.aws["ecs_cluster"], self.aws["ecs_service"])
+            probes.wait_service_stable(ecs, self.aws["ecs_cluster"], self.aws["ecs_service"],
+                                       timeout_seconds=self.guard.remaining())
             return "ECS service at 4 tasks, stable"
 
         return [timed("detection", detect, started_at=fault_time),

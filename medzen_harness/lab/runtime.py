@@ -282,10 +282,10 @@ class LabRuntime:
     def isolate_region(self, region: str) -> None:
         """Region outage: database and services killed, endpoint refusing, replication reset."""
         target = self.region(region)
-        if target.edge:
-            target.edge.set_mode("refuse")
         if self.replication:
             self.replication.set_mode("reset")  # WAL in flight dies with the region
+        if target.edge:
+            target.edge.set_mode("refuse")
         self.kill_database(region)
         self.kill_services(region)
 
