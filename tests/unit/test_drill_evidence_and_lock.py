@@ -41,10 +41,10 @@ def test_evidence_has_timeline_png_tables_probe_csv_and_logs():
 
 
 def test_second_drill_on_the_same_environment_is_refused(tmp_path):
-    with drill_lock(tmp_path / "drill.lock", "the test lab"):
-        with pytest.raises(HarnessError, match="another drill is running on the test lab"):
-            with drill_lock(tmp_path / "drill.lock", "the test lab"):
-                pass
+    with drill_lock(tmp_path / "drill.lock", "the test lab"), \
+            pytest.raises(HarnessError, match="another drill is running on the test lab"), \
+            drill_lock(tmp_path / "drill.lock", "the test lab"):
+        pass
     with drill_lock(tmp_path / "drill.lock", "the test lab"):  # released after the first drill
         pass
 
