@@ -145,8 +145,11 @@ def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandl
 
 def serve(region: str, port: int, db_port: int, max_connections: int = 8) -> None:
     conninfo = f"host=127.0.0.1 port={db_port} user=postgres dbname=ehrbase connect_timeout=1"
+    # check_connection: a pooled connection to a database that was restarted (failover,
+    # restore) is replaced before use instead of failing one request per stale connection
     pool = ConnectionPool(conninfo, min_size=1, max_size=max_connections, timeout=1.0, open=False,
-                          kwargs={"autocommit": True}, reconnect_timeout=3600)
+                          kwargs={"autocommit": True}, reconnect_timeout=3600,
+                          check=ConnectionPool.check_connection)
     pool.open(wait=False)
     server = ReusePortServer(("127.0.0.1", port), make_handler(region, pool))
     print("READY", flush=True)

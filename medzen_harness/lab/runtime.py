@@ -282,10 +282,10 @@ class LabRuntime:
     def isolate_region(self, region: str) -> None:
         """Region outage: database and services killed, endpoint refusing, replication reset."""
         target = self.region(region)
-        if target.edge:
-            target.edge.set_mode("refuse")
         if self.replication:
             self.replication.set_mode("reset")  # WAL in flight dies with the region
+        if target.edge:
+            target.edge.set_mode("refuse")
         self.kill_database(region)
         self.kill_services(region)
 
@@ -318,6 +318,8 @@ class LabRuntime:
         self.wait_routing(deadline)
         if not self.wait_streaming(deadline):
             raise HarnessError("restore: the standby is not streaming from the primary")
+        if not self.wait_caught_up(deadline):  # WAL delayed before the heal is still in flight
+            raise HarnessError(f"restore: the standby did not catch up: {self.replication_state()}")
         timings["routing"] = time.monotonic() - step
         timings["total"] = time.monotonic() - started
         self._event(f"restored in {timings['total']:.2f} s")
@@ -353,6 +355,14 @@ class LabRuntime:
         while time.monotonic() < deadline:
             state = self.replication_state()
             if state and state.get("state") == "streaming":
+                return True
+            time.sleep(0.05)
+        return False
+
+    def wait_caught_up(self, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            state = self.replication_state()
+            if state and state.get("lag_bytes") == 0:
                 return True
             time.sleep(0.05)
         return False
