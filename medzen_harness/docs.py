@@ -21,6 +21,7 @@ README = REPO_ROOT / "README.md"
 # name -> "module:function" returning the markdown table. Adding a catalogue = one line.
 GENERATED_TABLES: dict[str, str] = {
     "report-categories": "medzen_harness.evidence.categories:markdown_table",
+    "vantage-points": "medzen_harness.latency.vantage:markdown_table",
 }
 
 
