@@ -1,0 +1,78 @@
+"""What the embedded AWS (moto 5.2.x server) cannot answer — ONE declared list.
+
+On the embedded target a check listed here is reported `skipped` with the reason
+"not emulated: ..." and never run; on a real account it runs normally. The harness never
+writes the expected state through the API to make such a check pass.
+
+Every entry has a probe test (tests/integration/test_aws_emulator_gaps.py) that fails as
+soon as moto emulates the thing: then the entry must be removed so the check runs again.
+`kind` says where the gap bites: `check` (a live check is skipped), `residency` (a column
+of the PHI residency map is unknown), `deploy`/`teardown` (the engine works around it on
+the embedded target only; the workaround is described in `reason`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorGap:
+    id: str
+    kind: str
+    reason: str
+
+    @property
+    def skip_reason(self) -> str:
+        return f"not emulated: {self.reason}"
+
+
+GAPS: tuple[EmulatorGap, ...] = (
+    EmulatorGap("MZ_KMS_DYNAMODB", "check",
+                "moto drops SSESpecification of an AWS::DynamoDB::Table created by CloudFormation (DescribeTable shows no SSEDescription)"),
+    EmulatorGap("MZ_KMS_LOGS", "check",
+                "moto drops KmsKeyId of an AWS::Logs::LogGroup created by CloudFormation"),
+    EmulatorGap("MZ_KMS_SECRETS", "check",
+                "moto's CloudFormation skips AWS::SecretsManager::Secret (the stack completes, no secret exists)"),
+    EmulatorGap("MZ_RET_S3_LIFECYCLE", "check",
+                "moto drops LifecycleConfiguration of an AWS::S3::Bucket created by CloudFormation"),
+    EmulatorGap("MZ_RET_S3_VERSIONING", "check",
+                "moto drops VersioningConfiguration of an AWS::S3::Bucket created by CloudFormation"),
+    EmulatorGap("MZ_RET_DYNAMODB_PITR", "check",
+                "moto drops PointInTimeRecoverySpecification of an AWS::DynamoDB::Table created by CloudFormation"),
+    EmulatorGap("MZ_TLS_S3_POLICY", "check",
+                "moto's CloudFormation skips AWS::S3::BucketPolicy (no bucket policy exists after the stack completes)"),
+    EmulatorGap("MZ_TLS_CLOUDFRONT", "check",
+                "moto's CloudFormation skips AWS::CloudFront::Distribution"),
+    EmulatorGap("MZ_TLS_APIGW_DOMAIN", "check",
+                "moto's CloudFormation skips AWS::ApiGateway::DomainName"),
+    EmulatorGap("MZ_TLS_RDS_FORCE_SSL", "check",
+                "moto resolves Ref to an AWS::RDS::DBParameterGroup to an object, not its name (a DB instance using it cannot be described)"),
+    EmulatorGap("sg_rds_from_ecs", "check",
+                "moto ignores VPCSecurityGroups of an AWS::RDS::DBInstance created by CloudFormation (it gets no security group)"),
+    EmulatorGap("residency_s3_replication", "residency",
+                "moto drops ReplicationConfiguration of an AWS::S3::Bucket created by CloudFormation (replication destinations unknown)"),
+    EmulatorGap("deploy_change_set_outputs", "deploy",
+                "a stack created through a CREATE change set has no Outputs in moto; the engine creates new stacks with "
+                "CreateStack and updates existing ones through change sets (the same code on real AWS)"),
+    EmulatorGap("teardown_cross_region_replica", "teardown",
+                "deleting a cross-region read replica fails in moto (the primary's replica list is not updated); on the "
+                "embedded target the engine promotes the replica before deleting its stack"),
+    EmulatorGap("teardown_kept_after_stack_delete", "teardown",
+                "moto keeps ECS clusters, services and task definitions and Route 53 hosted zones and health checks after "
+                "their stack is deleted; on the embedded target the engine deletes them through their own APIs and "
+                "reports them under teardown.swept (on real AWS a leftover is a failure)"),
+)
+
+GAPS_BY_ID = {gap.id: gap for gap in GAPS}
+
+
+def gap_for(check_id: str, embedded: bool) -> EmulatorGap | None:
+    """The declared gap that makes `check_id` unanswerable on this target (None on real AWS)."""
+    return GAPS_BY_ID.get(check_id) if embedded else None
+
+
+def markdown_table() -> str:
+    rows = ["| id | kind | what the embedded AWS cannot do |", "|---|---|---|"]
+    rows += [f"| `{g.id}` | {g.kind} | {g.reason} |" for g in GAPS]
+    return "\n".join(rows) + "\n"
