@@ -14,6 +14,7 @@ verifying by listing that nothing is left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -193,11 +194,9 @@ def _update(target: AwsTarget, spec: StackSpec, parameters: list[dict[str, str]]
         change_set_id = cf.create_change_set(StackName=spec.name, ChangeSetName=name, TemplateBody=spec.body,
                                              Parameters=parameters, Capabilities=CAPABILITIES,
                                              ChangeSetType="UPDATE")["Id"]
-        try:
+        with contextlib.suppress(WaiterError):  # judged below from the change set itself
             cf.get_waiter("change_set_create_complete").wait(ChangeSetName=change_set_id, StackName=spec.name,
                                                              WaiterConfig=_waiter_config(target))
-        except WaiterError:
-            pass  # judged below from the change set itself
         change_set = cf.describe_change_set(ChangeSetName=change_set_id, StackName=spec.name)
         if change_set["Status"] == "FAILED":
             reason = change_set.get("StatusReason", "")
@@ -274,6 +273,23 @@ def _embedded_pre_delete(target: AwsTarget, region: str, resources: list[dict[st
             rds.promote_read_replica(DBInstanceIdentifier=r["physical"])
 
 
+def _release_deletion_protection(target: AwsTarget, region: str, resources: list[dict[str, str]]) -> list[str]:
+    """Teardown was asked for: lift RDS deletion protection so DeleteStack can remove the instance."""
+    released = []
+    rds = target.client("rds", region)
+    for r in resources:
+        if r["type"] != "AWS::RDS::DBInstance" or not r["physical"]:
+            continue
+        try:
+            db = rds.describe_db_instances(DBInstanceIdentifier=r["physical"])["DBInstances"][0]
+        except botocore.exceptions.ClientError:
+            continue
+        if db.get("DeletionProtection"):
+            rds.modify_db_instance(DBInstanceIdentifier=r["physical"], DeletionProtection=False, ApplyImmediately=True)
+            released.append(r["physical"])
+    return released
+
+
 def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = None) -> TeardownReport:
     """Delete the plan's stacks in reverse order and verify by listing that nothing is left."""
     started = time.monotonic()
@@ -284,6 +300,7 @@ def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = No
         if stack_status(target, spec) is None:
             continue
         resources = stack_resources(target, spec.region, spec.name)
+        _release_deletion_protection(target, spec.region, resources)
         if target.embedded:
             _embedded_pre_delete(target, spec.region, resources)
         problem = _delete_and_wait(target, spec.region, spec.name)

@@ -50,6 +50,10 @@ GAPS: tuple[EmulatorGap, ...] = (
                 "moto resolves Ref to an AWS::RDS::DBParameterGroup to an object, not its name (a DB instance using it cannot be described)"),
     EmulatorGap("sg_rds_from_ecs", "check",
                 "moto ignores VPCSecurityGroups of an AWS::RDS::DBInstance created by CloudFormation (it gets no security group)"),
+    EmulatorGap("MZ_RET_RDS_DELETION_PROTECTION", "check",
+                "moto ignores DeletionProtection of an AWS::RDS::DBInstance created by CloudFormation"),
+    EmulatorGap("sg_ecs_from_alb", "check",
+                "moto drops NetworkConfiguration of an AWS::ECS::Service created by CloudFormation (the service has no security group)"),
     EmulatorGap("residency_s3_replication", "residency",
                 "moto drops ReplicationConfiguration of an AWS::S3::Bucket created by CloudFormation (replication destinations unknown)"),
     EmulatorGap("deploy_change_set_outputs", "deploy",
@@ -59,7 +63,7 @@ GAPS: tuple[EmulatorGap, ...] = (
                 "deleting a cross-region read replica fails in moto (the primary's replica list is not updated); on the "
                 "embedded target the engine promotes the replica before deleting its stack"),
     EmulatorGap("teardown_kept_after_stack_delete", "teardown",
-                "moto keeps ECS clusters, services and task definitions and Route 53 hosted zones and health checks after "
+                "moto keeps ECS clusters, services and task definitions, Route 53 hosted zones and health checks (and sometimes an ELBv2 target group) after "
                 "their stack is deleted; on the embedded target the engine deletes them through their own APIs and "
                 "reports them under teardown.swept (on real AWS a leftover is a failure)"),
 )

@@ -199,7 +199,12 @@ def delete_hosted_zone(target: Any, region: str, zone_id: str) -> None:
     route53.delete_hosted_zone(Id=zone_id)
 
 
+def delete_target_group(target: Any, region: str, arn: str) -> None:
+    target.client("elbv2", region).delete_target_group(TargetGroupArn=arn)
+
+
 KEPT_BY_EMULATOR: dict[str, Callable[[Any, str, str], None]] = {
+    "AWS::ElasticLoadBalancingV2::TargetGroup": delete_target_group,
     "AWS::ECS::Service": delete_ecs_service,
     "AWS::ECS::Cluster": delete_ecs_cluster,
     "AWS::ECS::TaskDefinition": deregister_task_definition,
