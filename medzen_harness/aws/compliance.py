@@ -51,8 +51,8 @@ def policy_meta(policy_id: str) -> dict[str, Any]:
 def live_compliance(env: Deployed) -> list[CheckResult]:
     results: list[CheckResult] = []
     checks = load_checks()
-    for spec in env.plan.stacks:
-        physical = {r["logical"]: r["physical"] for r in env.stacks[spec.name].resources}
+    for spec in env.plan.unique_stacks:
+        physical = {r["logical"]: r["physical"] for r in env.stacks[spec.id].resources}
         declared = spec.template_dict.get("Resources", {})
         for policy, variants in sorted(checks.items()):
             for check in variants:
@@ -60,7 +60,7 @@ def live_compliance(env: Deployed) -> list[CheckResult]:
                     if not isinstance(resource, dict) or resource.get("Type") != check.resource_type:
                         continue
                     label = f"{spec.name}/{logical}"
-                    row = CheckResult(policy, spec.region, label, "skipped", stack=spec.name,
+                    row = CheckResult(policy, spec.region, label, "skipped", stack=spec.id,
                                       extra={"logical": logical, "template": spec.template.name, "physical": physical.get(logical, "")})
                     gap = gap_for(policy, env.target.embedded)
                     if gap:

@@ -58,12 +58,14 @@ class TeardownReport:
     stacks: list[dict[str, str]] = field(default_factory=list)
     leftover: list[str] = field(default_factory=list)
     swept: list[str] = field(default_factory=list)
+    retained: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def contract(self) -> dict[str, Any]:
         return {"performed": self.performed, "leftover": self.leftover, "swept": self.swept,
-                "unchecked": self.unchecked, "stacks": self.stacks}
+                "retained": self.retained, "purged": self.purged, "unchecked": self.unchecked, "stacks": self.stacks}
 
 
 class StackFailed(HarnessError):
@@ -98,22 +100,26 @@ def stack_status(target: AwsTarget, spec: StackSpec) -> str | None:
 
 
 def resolve_parameters(target: AwsTarget, spec: StackSpec, outputs: dict[str, dict[str, str]]) -> list[dict[str, str]]:
-    resolved = []
-    for key, value in spec.parameters.items():
-        if isinstance(value, dict) and "output" in value:
-            stack_name, _, output_key = str(value["output"]).partition(".")
-            if output_key not in outputs.get(stack_name, {}):
-                known = ", ".join(outputs.get(stack_name, {})) or "none"
-                raise HarnessError(f"stack {spec.name}: parameter {key} needs output {value['output']}, which the stack does not export (has: {known})")
-            text = outputs[stack_name][output_key]
-        elif isinstance(value, dict) and "certificate" in value:
-            text = certificate_arn(target, spec.region, str(value["certificate"]))
-        elif isinstance(value, list):
-            text = ",".join(str(v) for v in value)
-        else:
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-        resolved.append({"ParameterKey": key, "ParameterValue": text})
-    return resolved
+    return [{"ParameterKey": key, "ParameterValue": resolve_value(target, spec, key, value, outputs)}
+            for key, value in spec.parameters.items()]
+
+
+def resolve_value(target: AwsTarget, spec: StackSpec, key: str, value: Any, outputs: dict[str, dict[str, str]]) -> str:
+    if isinstance(value, dict) and "target" in value:
+        if target.kind not in value["target"]:
+            raise HarnessError(f"stack {spec.id}: parameter {key} has no value for target {target.kind}")
+        return resolve_value(target, spec, key, value["target"][target.kind], outputs)
+    if isinstance(value, dict) and "output" in value:
+        stack_id, _, output_key = str(value["output"]).rpartition(".")
+        if output_key not in outputs.get(stack_id, {}):
+            known = ", ".join(outputs.get(stack_id, {})) or "none"
+            raise HarnessError(f"stack {spec.id}: parameter {key} needs output {value['output']}, which the stack does not export (has: {known})")
+        return outputs[stack_id][output_key]
+    if isinstance(value, dict) and "certificate" in value:
+        return certificate_arn(target, spec.region, str(value["certificate"]))
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def certificate_arn(target: AwsTarget, region: str, domain: str) -> str:
@@ -246,10 +252,10 @@ def deploy_plan(target: AwsTarget, plan: StackPlan) -> list[StackResult]:
         for spec in plan.stacks:
             result = deploy_stack(target, spec, outputs)
             results.append(result)
-            outputs[spec.name] = result.outputs
+            outputs[spec.id] = result.outputs
     except BaseException as error:
-        created = [r.name for r in results if r.status == "created"]
-        report = teardown_plan(target, plan, only=set(created))
+        created = {f"{r.name}@{r.region}" for r in results if r.status == "created"}
+        report = teardown_plan(target, plan, only=created)
         if report.leftover and isinstance(error, HarnessError):
             raise HarnessError(f"{error}; cleaning up left {', '.join(report.leftover)}") from error
         raise
@@ -290,12 +296,27 @@ def _release_deletion_protection(target: AwsTarget, region: str, resources: list
     return released
 
 
-def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = None) -> TeardownReport:
-    """Delete the plan's stacks in reverse order and verify by listing that nothing is left."""
+RETAIN_POLICIES = ("Retain", "RetainExceptOnUpdate")
+
+
+def _deletion_policy(spec: StackSpec, logical: str) -> str:
+    resource = (spec.template_dict.get("Resources") or {}).get(logical) or {}
+    return str(resource.get("DeletionPolicy", "Delete"))
+
+
+def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = None,
+                  purge_retained: bool | None = None) -> TeardownReport:
+    """Delete the plan's stacks in reverse order and verify by listing that nothing is left.
+
+    Resources with DeletionPolicy Retain are kept by CloudFormation on purpose: they are
+    listed under `retained` and deleted through their own API only with `purge_retained`
+    (default: on the embedded target, off on a real account).
+    """
     started = time.monotonic()
+    purge = target.embedded if purge_retained is None else purge_retained
     report = TeardownReport(performed=True)
-    for spec in reversed(plan.stacks):
-        if only is not None and spec.name not in only:
+    for spec in reversed(plan.unique_stacks):
+        if only is not None and spec.id not in only:
             continue
         if stack_status(target, spec) is None:
             continue
@@ -306,21 +327,28 @@ def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = No
         problem = _delete_and_wait(target, spec.region, spec.name)
         if stack_status(target, spec) is not None:
             report.leftover.append(f"stack {spec.name} ({spec.region})" + (f": {problem}" if problem else ""))
-        report.stacks.append({"name": spec.name, "region": spec.region, "deleted": str(problem is None)})
+        report.stacks.append({"name": spec.name, "region": spec.region, "deleted": "yes" if problem is None else f"with error: {problem}"})
         for r in resources:
             label = f"{r['type']} {r['physical']} ({spec.region}, stack {spec.name})"
             exists = inventory.resource_exists(target, spec.region, r["type"], r["physical"])
             if exists is None:
                 report.unchecked.append(r["type"])
                 continue
-            if exists and target.embedded and r["type"] in inventory.KEPT_BY_EMULATOR:
+            if not exists:
+                continue
+            if _deletion_policy(spec, r["logical"]) in RETAIN_POLICIES:
+                report.retained.append(label)
+                if not purge or r["type"] not in inventory.PURGE_RETAINED:
+                    continue
+                inventory.PURGE_RETAINED[r["type"]](target, spec.region, r["physical"])
+                report.purged.append(label)
+            elif target.embedded and r["type"] in inventory.KEPT_BY_EMULATOR:
                 # declared emulator workaround (emulator.GAPS teardown_kept_after_stack_delete)
                 inventory.KEPT_BY_EMULATOR[r["type"]](target, spec.region, r["physical"])
                 report.swept.append(label)
-                exists = inventory.resource_exists(target, spec.region, r["type"], r["physical"])
-            if exists:
+            if inventory.resource_exists(target, spec.region, r["type"], r["physical"]):
                 report.leftover.append(label)
-    report.unchecked = sorted(set(report.unchecked))
+    report.unchecked = sorted(set(report.unchecked) - {""})
     report.seconds = time.monotonic() - started
     return report
 

@@ -95,6 +95,21 @@ def iam_role_exists(target: Any, region: str, name: str) -> bool:
     return True
 
 
+def nat_gateway_exists(target: Any, region: str, nat_id: str) -> bool:
+    gateways = target.client("ec2", region).describe_nat_gateways().get("NatGateways", [])
+    return any(g["NatGatewayId"] == nat_id and g.get("State") not in ("deleted", "deleting") for g in gateways)
+
+
+def internet_gateway_exists(target: Any, region: str, igw_id: str) -> bool:
+    gateways = target.client("ec2", region).describe_internet_gateways().get("InternetGateways", [])
+    return any(g["InternetGatewayId"] == igw_id for g in gateways)
+
+
+def elastic_ip_exists(target: Any, region: str, ip_or_allocation: str) -> bool:
+    addresses = target.client("ec2", region).describe_addresses().get("Addresses", [])
+    return any(ip_or_allocation in (a.get("PublicIp"), a.get("AllocationId")) for a in addresses)
+
+
 def kms_key_exists(target: Any, region: str, key_id: str) -> bool:
     try:
         state = target.client("kms", region).describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
@@ -147,6 +162,9 @@ EXISTS: dict[str, ExistsFn] = {
     "AWS::EC2::VPC": vpc_exists,
     "AWS::EC2::SecurityGroup": security_group_exists,
     "AWS::EC2::Subnet": subnet_exists,
+    "AWS::EC2::NatGateway": nat_gateway_exists,
+    "AWS::EC2::InternetGateway": internet_gateway_exists,
+    "AWS::EC2::EIP": elastic_ip_exists,
     "AWS::ElasticLoadBalancingV2::TargetGroup": target_group_exists,
     "AWS::IAM::Role": iam_role_exists,
     "AWS::KMS::Key": kms_key_exists,
@@ -203,11 +221,86 @@ def delete_target_group(target: Any, region: str, arn: str) -> None:
     target.client("elbv2", region).delete_target_group(TargetGroupArn=arn)
 
 
+def delete_nat_gateway(target: Any, region: str, nat_id: str) -> None:
+    target.client("ec2", region).delete_nat_gateway(NatGatewayId=nat_id)
+
+
+def delete_internet_gateway(target: Any, region: str, igw_id: str) -> None:
+    ec2 = target.client("ec2", region)
+    for gateway in ec2.describe_internet_gateways(InternetGatewayIds=[igw_id])["InternetGateways"]:
+        for attachment in gateway.get("Attachments", []):
+            ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=attachment["VpcId"])
+    ec2.delete_internet_gateway(InternetGatewayId=igw_id)
+
+
+def release_elastic_ip(target: Any, region: str, ip_or_allocation: str) -> None:
+    ec2 = target.client("ec2", region)
+    for address in ec2.describe_addresses()["Addresses"]:
+        if ip_or_allocation in (address.get("PublicIp"), address.get("AllocationId")):
+            ec2.release_address(AllocationId=address["AllocationId"])
+
+
+def delete_vpc_with_dependencies(target: Any, region: str, vpc_id: str) -> None:
+    """moto leaves NAT gateways and IGW attachments behind, so the VPC's deletion fails."""
+    ec2 = target.client("ec2", region)
+    by_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    for nat in ec2.describe_nat_gateways(Filters=by_vpc)["NatGateways"]:
+        ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    for gateway in ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]:
+        delete_internet_gateway(target, region, gateway["InternetGatewayId"])
+    for interface in ec2.describe_network_interfaces(Filters=by_vpc)["NetworkInterfaces"]:
+        ec2.delete_network_interface(NetworkInterfaceId=interface["NetworkInterfaceId"])
+    for subnet in ec2.describe_subnets(Filters=by_vpc)["Subnets"]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    for table in ec2.describe_route_tables(Filters=by_vpc)["RouteTables"]:
+        if not any(a.get("Main") for a in table.get("Associations", [])):
+            ec2.delete_route_table(RouteTableId=table["RouteTableId"])
+    for group in ec2.describe_security_groups(Filters=by_vpc)["SecurityGroups"]:
+        if group["GroupName"] != "default":
+            ec2.delete_security_group(GroupId=group["GroupId"])
+    ec2.delete_vpc(VpcId=vpc_id)
+
+
+def delete_rest_api(target: Any, region: str, api_id: str) -> None:
+    target.client("apigateway", region).delete_rest_api(restApiId=api_id)
+
+
 KEPT_BY_EMULATOR: dict[str, Callable[[Any, str, str], None]] = {
+    "AWS::EC2::NatGateway": delete_nat_gateway,
+    "AWS::EC2::InternetGateway": delete_internet_gateway,
+    "AWS::EC2::EIP": release_elastic_ip,
+    "AWS::EC2::VPC": delete_vpc_with_dependencies,
+    "AWS::ApiGateway::RestApi": delete_rest_api,
     "AWS::ElasticLoadBalancingV2::TargetGroup": delete_target_group,
     "AWS::ECS::Service": delete_ecs_service,
     "AWS::ECS::Cluster": delete_ecs_cluster,
     "AWS::ECS::TaskDefinition": deregister_task_definition,
     "AWS::Route53::HealthCheck": delete_health_check,
     "AWS::Route53::HostedZone": delete_hosted_zone,
+}
+
+
+# ---- resources a template keeps on purpose (DeletionPolicy Retain), purged only when asked -----
+
+def purge_bucket(target: Any, region: str, bucket: str) -> None:
+    s3 = target.client("s3", region)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+    s3.delete_bucket(Bucket=bucket)
+
+
+def delete_log_group(target: Any, region: str, name: str) -> None:
+    target.client("logs", region).delete_log_group(logGroupName=name)
+
+
+def delete_table(target: Any, region: str, name: str) -> None:
+    target.client("dynamodb", region).delete_table(TableName=name)
+
+
+PURGE_RETAINED: dict[str, Callable[[Any, str, str], None]] = {
+    "AWS::S3::Bucket": purge_bucket,
+    "AWS::Logs::LogGroup": delete_log_group,
+    "AWS::DynamoDB::Table": delete_table,
 }

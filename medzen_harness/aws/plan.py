@@ -1,10 +1,14 @@
 """The stack plan: which template goes to which region, in which order, with which
 parameters and what each stack is expected to contain (config/parameters/medzen-stacks.yaml).
 
-A parameter value is either a literal, `{output: STACK.OutputKey}` (an output of an earlier
-stack — outputs are passed on in deploy order) or `{certificate: DOMAIN}` (the ACM
-certificate for DOMAIN in the stack's region: requested from the emulated ACM on the
-embedded target, looked up — never created — on a real account).
+A stack is identified by `name@region` (the same name is used in several regions). A
+parameter value is a literal, `{output: NAME@REGION.OutputKey}` (an output of an earlier
+stack — outputs are passed on in deploy order), `{certificate: DOMAIN}` (the ACM certificate
+for DOMAIN in the stack's region: requested from the emulated ACM on the embedded target,
+looked up — never created — on a real account) or `{target: {embedded: V, aws: V}}` (a value
+per target, V again any of these forms). An entry with `redeploy: true` deploys an already
+deployed stack again with outputs of later stacks (e.g. the global stack's failover
+endpoints = the regional load balancers) — an update through a change set.
 
 Everything is validated before anything is deployed: a missing or unparsable template, an
 unknown region, a parameter the template does not declare, a required parameter without a
@@ -34,8 +38,13 @@ class StackSpec:
     region: str
     parameters: dict[str, Any] = field(default_factory=dict)
     expect: dict[str, Any] = field(default_factory=dict)
+    redeploy: bool = False
     body: str = ""
     template_dict: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.region}"
 
     @property
     def template_label(self) -> str:
@@ -54,11 +63,16 @@ class StackPlan:
     def regions(self) -> list[str]:
         return sorted({s.region for s in self.stacks})
 
-    def stack(self, name: str) -> StackSpec:
-        for spec in self.stacks:
-            if spec.name == name:
+    @property
+    def unique_stacks(self) -> list[StackSpec]:
+        """Each stack once (its first entry), in deploy order."""
+        return [s for s in self.stacks if not s.redeploy]
+
+    def stack(self, stack_id: str) -> StackSpec:
+        for spec in self.unique_stacks:
+            if spec.id == stack_id:
                 return spec
-        raise HarnessError(f"stack '{name}' is not in the plan {self.path}")
+        raise HarnessError(f"stack '{stack_id}' is not in the plan {self.path} (use NAME@REGION)")
 
 
 def parse_template(path: Path) -> dict[str, Any]:
@@ -74,21 +88,29 @@ def parse_template(path: Path) -> dict[str, Any]:
     return template
 
 
+def _check_value(spec: StackSpec, key: str, value: Any, earlier: set[str]) -> None:
+    if not isinstance(value, dict):
+        return
+    if "output" in value:
+        source = str(value["output"]).rsplit(".", 1)[0]
+        if source not in earlier:
+            raise HarnessError(f"stack {spec.id}: parameter '{key}' uses an output of '{source}', which is not deployed before it (use NAME@REGION.OutputKey)")
+    elif "target" in value and isinstance(value["target"], dict):
+        for sub in value["target"].values():
+            _check_value(spec, key, sub, earlier)
+    elif "certificate" not in value:
+        raise HarnessError(f"stack {spec.id}: parameter '{key}' must be a literal, {{output: NAME@REGION.Key}}, {{certificate: DOMAIN}} or {{target: {{embedded: V, aws: V}}}}")
+
+
 def _check_parameters(spec: StackSpec, earlier: set[str]) -> None:
     declared = spec.template_dict.get("Parameters") or {}
     for key, value in spec.parameters.items():
         if key not in declared:
-            raise HarnessError(f"stack {spec.name}: parameter '{key}' is not declared by {spec.template_label}; known: {', '.join(declared) or 'none'}")
-        if isinstance(value, dict):
-            if "output" in value:
-                source = str(value["output"]).split(".", 1)[0]
-                if source not in earlier:
-                    raise HarnessError(f"stack {spec.name}: parameter '{key}' uses an output of '{source}', which is not deployed before it")
-            elif "certificate" not in value:
-                raise HarnessError(f"stack {spec.name}: parameter '{key}' must be a literal, {{output: STACK.Key}} or {{certificate: DOMAIN}}")
+            raise HarnessError(f"stack {spec.id}: parameter '{key}' is not declared by {spec.template_label}; known: {', '.join(declared) or 'none'}")
+        _check_value(spec, key, value, earlier)
     missing = [k for k, v in declared.items() if "Default" not in (v or {}) and k not in spec.parameters]
     if missing:
-        raise HarnessError(f"stack {spec.name}: required parameter(s) {', '.join(missing)} of {spec.template_label} have no value in the plan")
+        raise HarnessError(f"stack {spec.id}: required parameter(s) {', '.join(missing)} of {spec.template_label} have no value in the plan")
 
 
 def load_plan(path: str | Path | None = None) -> StackPlan:
@@ -109,8 +131,6 @@ def load_plan(path: str | Path | None = None) -> StackPlan:
         if not isinstance(entry, dict) or not {"name", "template", "region"} <= set(entry):
             raise HarnessError(f"stack plan {path}: every stack needs name, template and region (got {entry!r})")
         name = str(entry["name"])
-        if name in seen:
-            raise HarnessError(f"stack plan {path}: stack name '{name}' appears twice")
         template = Path(entry["template"])
         if not template.is_absolute():
             template = REPO_ROOT / template  # plan paths are relative to the repository root
@@ -120,10 +140,15 @@ def load_plan(path: str | Path | None = None) -> StackPlan:
             region=require_region(str(entry["region"]), f"region of stack {name}"),
             parameters=dict(entry.get("parameters") or {}),
             expect=dict(entry.get("expect") or {}),
+            redeploy=bool(entry.get("redeploy", False)),
         )
+        if spec.redeploy and spec.id not in seen:
+            raise HarnessError(f"stack plan {path}: '{spec.id}' has redeploy: true but is not deployed earlier")
+        if not spec.redeploy and spec.id in seen:
+            raise HarnessError(f"stack plan {path}: stack '{spec.id}' appears twice (mark the second entry redeploy: true)")
         spec.template_dict = parse_template(template)
         spec.body = template.read_text()
         _check_parameters(spec, seen)
         stacks.append(spec)
-        seen.add(name)
+        seen.add(spec.id)
     return StackPlan(path=path, stacks=stacks)

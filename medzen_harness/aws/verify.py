@@ -55,7 +55,7 @@ class Deployed:
     stacks: dict[str, StackResult]
 
     def resources(self, spec: StackSpec, resource_type: str) -> list[dict[str, str]]:
-        return [r for r in self.stacks[spec.name].resources if r["type"] == resource_type and r["physical"]]
+        return [r for r in self.stacks[spec.id].resources if r["type"] == resource_type and r["physical"]]
 
 
 Check = Callable[[Deployed, StackSpec], Iterable[CheckResult]]
@@ -211,9 +211,12 @@ def log_groups(env: Deployed, spec: StackSpec) -> Iterable[CheckResult]:
 
 
 def route53_failover(env: Deployed, spec: StackSpec) -> Iterable[CheckResult]:
-    """Failover records (PRIMARY + SECONDARY per name), the PRIMARY with a live health check."""
-    if not spec.expect.get("route53_failover"):
+    """Failover records (PRIMARY + SECONDARY per name), the PRIMARY with an existing health
+    check; `expect.route53_failover` may map a record-name prefix to its health-check path."""
+    expected = spec.expect.get("route53_failover")
+    if not expected:
         return
+    paths = expected if isinstance(expected, dict) else {}
     route53 = env.target.client("route53", spec.region)
     zones = [r["physical"] for r in env.resources(spec, "AWS::Route53::HostedZone")]
     if not zones:
@@ -235,10 +238,11 @@ def route53_failover(env: Deployed, spec: StackSpec) -> Iterable[CheckResult]:
                 except botocore.exceptions.ClientError:
                     health = None
             path = (health or {}).get("ResourcePath")
-            ok = {"PRIMARY", "SECONDARY"} <= set(roles) and health is not None and path == architecture.HEALTH_CHECK_PATH
+            want_path = next((p for prefix, p in paths.items() if name.startswith(prefix)), None)
+            ok = {"PRIMARY", "SECONDARY"} <= set(roles) and health is not None and (want_path is None or path == want_path)
             actual = f"roles {sorted(roles)}, PRIMARY health check {'on ' + str(path) if health else 'missing'}"
             yield judged("route53_failover", spec.region, name, ok,
-                         f"PRIMARY + SECONDARY, PRIMARY health-checked on {architecture.HEALTH_CHECK_PATH}", actual, spec.name)
+                         f"PRIMARY + SECONDARY, PRIMARY health-checked{' on ' + want_path if want_path else ''}", actual, spec.name)
 
 
 CHECKS: tuple[Check, ...] = (stack_complete, rds_role, ecs_desired_count, alb_listeners, security_groups,
@@ -247,7 +251,7 @@ CHECKS: tuple[Check, ...] = (stack_complete, rds_role, ecs_desired_count, alb_li
 
 def verify(env: Deployed) -> list[CheckResult]:
     results: list[CheckResult] = []
-    for spec in env.plan.stacks:
+    for spec in env.plan.unique_stacks:
         for check in CHECKS:
             try:
                 results.extend(check(env, spec))
