@@ -59,6 +59,8 @@ def live_compliance(env: Deployed) -> list[CheckResult]:
                 for logical, resource in declared.items():
                     if not isinstance(resource, dict) or resource.get("Type") != check.resource_type:
                         continue
+                    if not physical.get(logical) and resource.get("Condition"):
+                        continue  # a conditional resource this stack's parameters leave out
                     label = f"{spec.name}/{logical}"
                     row = CheckResult(policy, spec.region, label, "skipped", stack=spec.id,
                                       extra={"logical": logical, "template": spec.template.name, "physical": physical.get(logical, "")})

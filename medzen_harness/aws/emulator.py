@@ -47,7 +47,8 @@ GAPS: tuple[EmulatorGap, ...] = (
     EmulatorGap("MZ_TLS_APIGW_DOMAIN", "check",
                 "moto's CloudFormation skips AWS::ApiGateway::DomainName"),
     EmulatorGap("MZ_TLS_RDS_FORCE_SSL", "check",
-                "moto resolves Ref to an AWS::RDS::DBParameterGroup to an object, not its name (a DB instance using it cannot be described)"),
+                "moto gives an AWS::RDS::DBParameterGroup created by CloudFormation no physical name (its Ref is an "
+                "object), so its rds.force_ssl cannot be read back (and a DB instance using it cannot be described)"),
     EmulatorGap("sg_rds_from_ecs", "check",
                 "moto ignores VPCSecurityGroups of an AWS::RDS::DBInstance created by CloudFormation (it gets no security group)"),
     EmulatorGap("MZ_RET_RDS_DELETION_PROTECTION", "check",

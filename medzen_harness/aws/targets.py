@@ -10,7 +10,9 @@ real-account code paths (profiles, assume-role, account allow-list) against the 
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,6 +117,13 @@ def real_aws_target(config: dict[str, Any], regions: list[str], endpoint_url: st
     return target
 
 
+def quiet_emulator() -> None:
+    """moto warns on stderr for every resource type its CloudFormation skips; the deploy
+    report lists those as "not emulated" instead."""
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\..*")
+
+
 def embedded_target(server: EmbeddedAws, regions: list[str]) -> AwsTarget:
     sessions = {region: boto3.Session(**EMBEDDED_CREDENTIALS) for region in regions}
     target = AwsTarget(kind="embedded", sessions=sessions, endpoint_url=server.endpoint_url, boto_config=EMBEDDED_BOTO_CONFIG)
@@ -135,5 +144,6 @@ def open_target(
     if kind == "aws":
         yield real_aws_target(config, regions, os.environ.get(ENDPOINT_OVERRIDE_ENV) or None)
         return
+    quiet_emulator()
     with EmbeddedAws(port) as server:
         yield embedded_target(server, regions)

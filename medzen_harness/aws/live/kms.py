@@ -25,6 +25,7 @@ def rds_kms(rds: Any, identifier: str) -> tuple[bool, str]:
 
 
 @live_check("MZ_KMS_DYNAMODB", "AWS::DynamoDB::Table", "dynamodb")
+@live_check("MZ_KMS_DYNAMODB", "AWS::DynamoDB::GlobalTable", "dynamodb")
 def dynamodb_kms(dynamodb: Any, table: str) -> tuple[bool, str]:
     sse = dynamodb.describe_table(TableName=table)["Table"].get("SSEDescription") or {}
     ok = sse.get("Status") in ("ENABLED", "ENABLING") and sse.get("SSEType") == "KMS"

@@ -42,6 +42,7 @@ def rds_deletion_protection(rds: Any, identifier: str) -> tuple[bool, str]:
 
 
 @live_check("MZ_RET_DYNAMODB_PITR", "AWS::DynamoDB::Table", "dynamodb")
+@live_check("MZ_RET_DYNAMODB_PITR", "AWS::DynamoDB::GlobalTable", "dynamodb")
 def dynamodb_pitr(dynamodb: Any, table: str) -> tuple[bool, str]:
     description = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
     status = description.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")

@@ -9,19 +9,17 @@ from medzen_harness.aws.architecture import TLS12_ELB_POLICIES
 from medzen_harness.aws.live import live_check
 
 
-@live_check("MZ_TLS_ELBV2_LISTENER", "AWS::ElasticLoadBalancingV2::LoadBalancer", "elbv2")
-def elbv2_listeners(elbv2: Any, arn: str) -> tuple[bool, str]:
-    listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
-    bad = []
-    for listener in listeners:
-        if listener["Protocol"] in ("HTTPS", "TLS"):
-            if listener.get("SslPolicy") not in TLS12_ELB_POLICIES:
-                bad.append(f"{listener['Port']} {listener.get('SslPolicy')}")
-        elif not all(a["Type"] == "redirect" and a.get("RedirectConfig", {}).get("Protocol") == "HTTPS"
-                     for a in listener["DefaultActions"]):
-            bad.append(f"{listener['Port']} plain {listener['Protocol']}")
-    shown = ", ".join(f"{x['Port']}/{x['Protocol']} {x.get('SslPolicy', '')}".strip() for x in listeners)
-    return bool(listeners) and not bad, shown or "no listeners"
+@live_check("MZ_TLS_ELBV2_LISTENER", "AWS::ElasticLoadBalancingV2::Listener", "elbv2")
+def elbv2_listener(elbv2: Any, arn: str) -> tuple[bool, str]:
+    """HTTPS/TLS with a TLS 1.2+ policy, or plain HTTP that only redirects to HTTPS."""
+    listener = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]
+    if listener["Protocol"] in ("HTTPS", "TLS"):
+        policy = listener.get("SslPolicy")
+        return policy in TLS12_ELB_POLICIES, f"{listener['Port']}/{listener['Protocol']} {policy}"
+    actions = listener["DefaultActions"]
+    redirects = all(a["Type"] == "redirect" and a.get("RedirectConfig", {}).get("Protocol") == "HTTPS" for a in actions)
+    return redirects, f"{listener['Port']}/{listener['Protocol']} " + ", ".join(
+        f"{a['Type']}" + (f" to {a['RedirectConfig'].get('Protocol')}" if a["Type"] == "redirect" else "") for a in actions)
 
 
 @live_check("MZ_TLS_ELB_CLASSIC", "AWS::ElasticLoadBalancing::LoadBalancer", "elb")
@@ -59,11 +57,8 @@ def apigw_domain(apigateway: Any, domain: str) -> tuple[bool, str]:
     return policy == "TLS_1_2", f"securityPolicy={policy}"
 
 
-@live_check("MZ_TLS_RDS_FORCE_SSL", "AWS::RDS::DBInstance", "rds")
-def rds_force_ssl(rds: Any, identifier: str) -> tuple[bool, str]:
-    db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    values = []
-    for group in db.get("DBParameterGroups", []):
-        pages = rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group["DBParameterGroupName"])
-        values += [p.get("ParameterValue") for page in pages for p in page["Parameters"] if p["ParameterName"] == "rds.force_ssl"]
+@live_check("MZ_TLS_RDS_FORCE_SSL", "AWS::RDS::DBParameterGroup", "rds")
+def rds_force_ssl(rds: Any, group_name: str) -> tuple[bool, str]:
+    pages = rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group_name)
+    values = [p.get("ParameterValue") for page in pages for p in page["Parameters"] if p["ParameterName"] == "rds.force_ssl"]
     return "1" in values, f"rds.force_ssl={values[0] if values else 'not set'}"
