@@ -81,16 +81,16 @@ class DeployedEnvironment:
         self.run.seconds["verify"] = time.monotonic() - started
         return self.run
 
-    def teardown(self) -> TeardownReport:
+    def teardown(self, purge_retained: bool | None = None) -> TeardownReport:
         started = time.monotonic()
-        self.run.teardown = teardown_plan(self.target, self.plan)
+        self.run.teardown = teardown_plan(self.target, self.plan, purge_retained=purge_retained)
         self.run.seconds["teardown"] = time.monotonic() - started
         return self.run.teardown
 
 
 @contextmanager
 def deployed_environment(config: dict[str, Any], kind: str | None = None, plan_path: str | None = None,
-                         teardown: bool = True, port: int = 0) -> Iterator[DeployedEnvironment]:
+                         teardown: bool = True, port: int = 0, purge_retained: bool | None = None) -> Iterator[DeployedEnvironment]:
     """Deploy the plan for the block; on exit tear down (if asked) and stop the embedded server.
 
     `teardown=False` leaves a real account's stacks in place; on the embedded target the
@@ -108,4 +108,4 @@ def deployed_environment(config: dict[str, Any], kind: str | None = None, plan_p
             yield environment
         finally:
             if teardown and not run.teardown.performed:
-                environment.teardown()
+                environment.teardown(purge_retained)
