@@ -15,10 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import botocore.exceptions
-
 from medzen_harness import REPO_ROOT
-from medzen_harness.aws.deploy import error_text
+from medzen_harness.aws.deploy import BOTO_ERRORS, error_text
 from medzen_harness.aws.emulator import gap_for
 from medzen_harness.aws.live import load_checks
 from medzen_harness.aws.verify import CheckResult, Deployed
@@ -75,7 +73,7 @@ def live_compliance(env: Deployed) -> list[CheckResult]:
                             ok, row.actual = check.fn(client, physical[logical])
                             row.status = "passed" if ok else "failed"
                             row.reason = "" if ok else f"{policy}: the account shows {row.actual}"
-                        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+                        except BOTO_ERRORS as error:
                             row.status, row.actual = "failed", "error"
                             row.reason = f"{policy}: the service API refused the check: {error_text(error)}"
                     results.append(row)

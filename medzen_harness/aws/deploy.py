@@ -24,12 +24,16 @@ from typing import Any
 
 import botocore.exceptions
 from botocore.exceptions import WaiterError
+from botocore.parsers import ResponseParserError
 
 from medzen_harness.aws import inventory
+from medzen_harness.aws.emulator import failing_resource_in_emulator
 from medzen_harness.aws.plan import StackPlan, StackSpec
 from medzen_harness.aws.targets import AwsTarget
 from medzen_harness.errors import HarnessError
 
+# botocore cannot parse some emulator error bodies (JSON or HTML where XML is expected)
+BOTO_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, WaiterError, ResponseParserError)
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline
@@ -159,11 +163,11 @@ def failing_resource(target: AwsTarget, spec: StackSpec, error: Exception | None
     failed = [e for e in reversed(events) if e["ResourceStatus"].endswith("_FAILED") and e["LogicalResourceId"] != spec.name]
     if failed:
         return failed[0]["LogicalResourceId"], failed[0].get("ResourceStatusReason", "")
-    started = {e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_IN_PROGRESS"}
-    done = {e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE"}
-    pending = [e["LogicalResourceId"] for e in reversed(events) if e["LogicalResourceId"] in started - done - {spec.name}]
-    resource = pending[0] if pending else "unknown resource (no failure event)"
-    return resource, error_text(error) if error else "no reason given"
+    if target.embedded:
+        resource = failing_resource_in_emulator(target.account_ids.get(spec.region, ""), spec.region, spec.name)
+        if resource:
+            return resource, error_text(error) if error else "no reason given"
+    return "unknown resource (no failure event)", error_text(error) if error else "no reason given"
 
 
 def _delete_and_wait(target: AwsTarget, region: str, stack_name: str) -> str | None:
@@ -172,7 +176,7 @@ def _delete_and_wait(target: AwsTarget, region: str, stack_name: str) -> str | N
     try:
         cf.delete_stack(StackName=stack_name)
         cf.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig=_waiter_config(target))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, WaiterError) as error:
+    except BOTO_ERRORS as error:
         if "does not exist" in str(error):
             return None
         return error_text(error)
@@ -186,7 +190,7 @@ def _create(target: AwsTarget, spec: StackSpec, parameters: list[dict[str, str]]
                         Capabilities=CAPABILITIES, OnFailure="ROLLBACK",
                         Tags=[{"Key": "medzen:deployed-by", "Value": "medzen-harness"}])
         cf.get_waiter("stack_create_complete").wait(StackName=spec.name, WaiterConfig=_waiter_config(target))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, WaiterError) as error:
+    except BOTO_ERRORS as error:
         resource, reason = failing_resource(target, spec, error)
         leftover = _delete_and_wait(target, spec.region, spec.name) if stack_status(target, spec) else None
         removal = "partial stack removed" if leftover is None else f"removing the partial stack failed too: {leftover}"
@@ -212,7 +216,7 @@ def _update(target: AwsTarget, spec: StackSpec, parameters: list[dict[str, str]]
             raise StackFailed(f"stack {spec.name} ({spec.region}): change set failed: {reason}")
         cf.execute_change_set(ChangeSetName=change_set_id, StackName=spec.name)
         cf.get_waiter("stack_update_complete").wait(StackName=spec.name, WaiterConfig=_waiter_config(target))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, WaiterError) as error:
+    except BOTO_ERRORS as error:
         resource, reason = failing_resource(target, spec, error)
         raise StackFailed(f"stack {spec.name} ({spec.region}) update failed at resource {resource}: {reason}") from error
     return "updated"

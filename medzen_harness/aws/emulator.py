@@ -81,3 +81,25 @@ def markdown_table() -> str:
     rows = ["| id | kind | what the embedded AWS cannot do |", "|---|---|---|"]
     rows += [f"| `{g.id}` | {g.kind} | {g.reason} |" for g in GAPS]
     return "\n".join(rows) + "\n"
+
+
+def failing_resource_in_emulator(account_id: str, region: str, stack_name: str) -> str | None:
+    """The resource moto was creating when a stack failed.
+
+    moto records no per-resource stack events and re-raises the failure on
+    ListStackResources, so the answer is read from the in-process server's stack (the
+    embedded server runs in this process). None when moto's internals are not as expected.
+    """
+    try:
+        from moto.cloudformation.models import cloudformation_backends
+
+        for stack in cloudformation_backends[account_id][region].stacks.values():
+            if stack.name != stack_name:
+                continue
+            resource_map = stack.resource_map
+            done = {k for k, v in resource_map._parsed_resources.items() if not isinstance(v, str)}
+            pending = [k for k in resource_map._resource_json_map if k not in done]
+            return pending[0] if pending else None
+    except (ImportError, AttributeError, KeyError, TypeError):
+        return None
+    return None

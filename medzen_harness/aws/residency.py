@@ -13,7 +13,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from medzen_harness.aws.deploy import error_text
+from medzen_harness.aws.deploy import BOTO_ERRORS, error_text
 from medzen_harness.aws.emulator import gap_for
 from medzen_harness.aws.targets import AwsTarget
 from medzen_harness.aws.verify import CheckResult
@@ -77,7 +77,7 @@ def residency_map(target: AwsTarget, allowed_regions: list[str], tag: tuple[str,
     for arn, lives_in in phi_resources(target, tag):
         try:
             replicas, unknown = replication_regions(target, arn, lives_in)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        except BOTO_ERRORS as error:
             replicas, unknown = [], f"could not read replication: {error_text(error)}"
         outside = sorted(({lives_in} | set(replicas)) - allowed)
         rows.append({"resource": arn, "lives in": lives_in,

@@ -32,6 +32,8 @@ TARGET_KINDS = ("embedded", "aws")
 # moto answers an unimplemented corner with HTTP 500; retrying only multiplies the wait.
 EMBEDDED_BOTO_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=60)
 AWS_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
+# the first call of a session (who am I?) fails fast: an unreachable endpoint is an input error
+IDENTITY_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
 
 
 @dataclass
@@ -85,7 +87,7 @@ def _region_session(config: dict[str, Any], region: str, endpoint_url: str | Non
         raise HarnessError(f"AWS profile '{profile}' (aws.profiles.{region}) is not configured; run `aws configure --profile {profile}`") from error
     if not role_arn:
         return session
-    sts = session.client("sts", region_name=region, endpoint_url=endpoint_url, config=AWS_BOTO_CONFIG)
+    sts = session.client("sts", region_name=region, endpoint_url=endpoint_url, config=IDENTITY_BOTO_CONFIG)
     try:
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="medzen-harness")["Credentials"]
     except botocore.exceptions.EndpointConnectionError as error:
@@ -107,7 +109,7 @@ def real_aws_target(config: dict[str, Any], regions: list[str], endpoint_url: st
     target = AwsTarget(kind="aws", sessions={}, endpoint_url=endpoint_url, boto_config=AWS_BOTO_CONFIG)
     for region in regions:
         session = _region_session(config, region, endpoint_url)
-        account_id = _reachable_account_id(session, region, endpoint_url, AWS_BOTO_CONFIG)
+        account_id = _reachable_account_id(session, region, endpoint_url, IDENTITY_BOTO_CONFIG)
         if account_id not in allowed:
             raise HarnessError(
                 f"target aws is refused: the {region} session is account {account_id}, which is not in aws.allowed_account_ids ({', '.join(allowed)})"

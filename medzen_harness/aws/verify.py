@@ -14,7 +14,7 @@ from typing import Any
 import botocore.exceptions
 
 from medzen_harness.aws import architecture
-from medzen_harness.aws.deploy import COMPLETE, StackResult, error_text
+from medzen_harness.aws.deploy import BOTO_ERRORS, COMPLETE, StackResult, error_text
 from medzen_harness.aws.emulator import gap_for
 from medzen_harness.aws.plan import StackPlan, StackSpec
 from medzen_harness.aws.targets import AwsTarget
@@ -255,7 +255,7 @@ def verify(env: Deployed) -> list[CheckResult]:
         for check in CHECKS:
             try:
                 results.extend(check(env, spec))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            except BOTO_ERRORS as error:
                 results.append(CheckResult(check.__name__, spec.region, spec.name, "failed",
                                            f"the service API refused the check: {error_text(error)}", stack=spec.name))
     return results
