@@ -58,8 +58,9 @@ GAPS: tuple[EmulatorGap, ...] = (
     EmulatorGap("residency_s3_replication", "residency",
                 "moto drops ReplicationConfiguration of an AWS::S3::Bucket created by CloudFormation (replication destinations unknown)"),
     EmulatorGap("deploy_change_set_outputs", "deploy",
-                "a stack created through a CREATE change set has no Outputs in moto; the engine creates new stacks with "
-                "CreateStack and updates existing ones through change sets (the same code on real AWS)"),
+                "a stack created through a CREATE change set has no Outputs in moto (and one updated through a change set "
+                "keeps its old Outputs); the engine creates new stacks with CreateStack and updates existing ones through "
+                "change sets (the same code on real AWS)"),
     EmulatorGap("teardown_cross_region_replica", "teardown",
                 "deleting a cross-region read replica fails in moto (the primary's replica list is not updated); on the "
                 "embedded target the engine promotes the replica before deleting its stack"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,14 @@ def quiet_emulator() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\..*")
 
 
+def reset_emulator(endpoint_url: str) -> None:
+    """Start from an empty account: moto keeps its state in process-wide backends, so a new
+    server in the same process would otherwise see the stacks of the previous one."""
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+        response.read()
+
+
 def embedded_target(server: EmbeddedAws, regions: list[str]) -> AwsTarget:
     sessions = {region: boto3.Session(**EMBEDDED_CREDENTIALS) for region in regions}
     target = AwsTarget(kind="embedded", sessions=sessions, endpoint_url=server.endpoint_url, boto_config=EMBEDDED_BOTO_CONFIG)
@@ -148,4 +157,5 @@ def open_target(
         return
     quiet_emulator()
     with EmbeddedAws(port) as server:
+        reset_emulator(server.endpoint_url)
         yield embedded_target(server, regions)
