@@ -65,7 +65,7 @@ GAPS: tuple[EmulatorGap, ...] = (
                 "deleting a cross-region read replica fails in moto (the primary's replica list is not updated); on the "
                 "embedded target the engine promotes the replica before deleting its stack"),
     EmulatorGap("teardown_kept_after_stack_delete", "teardown",
-                "moto keeps ECS clusters, services and task definitions, Route 53 hosted zones and health checks, API Gateway REST APIs, NAT gateways, internet-gateway attachments (so the VPC cannot be deleted) and sometimes an ELBv2 target group after "
+                "moto keeps ECS clusters, services and task definitions, Route 53 hosted zones and health checks, API Gateway REST APIs and NAT gateways (so the VPC cannot be deleted) and sometimes an ELBv2 target group after "
                 "their stack is deleted; on the embedded target the engine deletes them through their own APIs and "
                 "reports them under teardown.swept (on real AWS a leftover is a failure)"),
 )

@@ -104,7 +104,8 @@ def test_the_fixture_stacks_pass_every_check_or_skip_it_honestly(fixture_plan_pa
 
 
 def test_checks_fail_when_the_account_differs_from_the_architecture(tmp_path, fixture_plan_path):
-    plan = yaml.safe_load(open(fixture_plan_path))
+    with open(fixture_plan_path) as plan_file:
+        plan = yaml.safe_load(plan_file)
     primary = plan["stacks"][1]
     primary["parameters"]["SslPolicy"] = "ELBSecurityPolicy-2016-08"   # allows TLS 1.0
     primary["parameters"]["DesiredCount"] = 1                          # architecture: 2
