@@ -27,7 +27,7 @@ from botocore.exceptions import WaiterError
 from botocore.parsers import ResponseParserError
 
 from medzen_harness.aws import inventory
-from medzen_harness.aws.emulator import failing_resource_in_emulator
+from medzen_harness.aws.emulator import GAPS_BY_ID, failing_resource_in_emulator
 from medzen_harness.aws.plan import StackPlan, StackSpec
 from medzen_harness.aws.targets import AwsTarget
 from medzen_harness.errors import HarnessError
@@ -45,15 +45,17 @@ class StackResult:
     name: str
     template: str
     region: str
-    status: str  # created | updated | unchanged | failed
+    status: str  # created | updated | unchanged | skipped
     stack_id: str = ""
     stack_status: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     resources: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    reason: str = ""
 
     def contract(self) -> dict[str, str]:
-        return {"name": self.name, "template": self.template, "region": self.region, "status": self.status}
+        row = {"name": self.name, "template": self.template, "region": self.region, "status": self.status}
+        return row | ({"reason": self.reason} if self.reason else {})
 
 
 @dataclass
@@ -254,6 +256,10 @@ def deploy_plan(target: AwsTarget, plan: StackPlan) -> list[StackResult]:
     outputs: dict[str, dict[str, str]] = {}
     try:
         for spec in plan.stacks:
+            if target.embedded and spec.not_on_embedded:
+                results.append(StackResult(spec.name, spec.template_label, spec.region, "skipped",
+                                           reason=GAPS_BY_ID[spec.not_on_embedded].skip_reason))
+                continue
             result = deploy_stack(target, spec, outputs)
             results.append(result)
             outputs[spec.id] = result.outputs

@@ -6,7 +6,8 @@ parameter value is a literal, `{output: NAME@REGION.OutputKey}` (an output of an
 stack — outputs are passed on in deploy order), `{certificate: DOMAIN}` (the ACM certificate
 for DOMAIN in the stack's region: requested from the emulated ACM on the embedded target,
 looked up — never created — on a real account) or `{target: {embedded: V, aws: V}}` (a value
-per target, V again any of these forms). An entry with `redeploy: true` deploys an already
+per target, V again any of these forms). `not_on_embedded: GAP_ID` skips a step on the
+embedded target because of a declared emulator gap (reported as a skipped step). An entry with `redeploy: true` deploys an already
 deployed stack again with outputs of later stacks (e.g. the global stack's failover
 endpoints = the regional load balancers) — an update through a change set.
 
@@ -25,6 +26,7 @@ import cfnlint.decode
 import yaml
 
 from medzen_harness import REPO_ROOT
+from medzen_harness.aws.emulator import GAPS_BY_ID
 from medzen_harness.config import require_region
 from medzen_harness.errors import HarnessError
 
@@ -39,6 +41,7 @@ class StackSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     expect: dict[str, Any] = field(default_factory=dict)
     redeploy: bool = False
+    not_on_embedded: str = ""  # id of the emulator gap that makes this step impossible there
     body: str = ""
     template_dict: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -141,9 +144,14 @@ def load_plan(path: str | Path | None = None) -> StackPlan:
             parameters=dict(entry.get("parameters") or {}),
             expect=dict(entry.get("expect") or {}),
             redeploy=bool(entry.get("redeploy", False)),
+            not_on_embedded=str(entry.get("not_on_embedded") or ""),
         )
+        if spec.not_on_embedded and spec.not_on_embedded not in GAPS_BY_ID:
+            raise HarnessError(f"stack plan {path}: not_on_embedded '{spec.not_on_embedded}' is not a declared emulator gap")
         if spec.redeploy and spec.id not in seen:
             raise HarnessError(f"stack plan {path}: '{spec.id}' has redeploy: true but is not deployed earlier")
+        if spec.redeploy:  # what the stack must contain is judged once, on the stack
+            next(s for s in stacks if s.id == spec.id and not s.redeploy).expect.update(spec.expect)
         if not spec.redeploy and spec.id in seen:
             raise HarnessError(f"stack plan {path}: stack '{spec.id}' appears twice (mark the second entry redeploy: true)")
         spec.template_dict = parse_template(template)

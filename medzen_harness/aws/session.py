@@ -69,7 +69,7 @@ class DeployedEnvironment:
 
     @property
     def deployed(self) -> Deployed:
-        return Deployed(self.target, self.plan, {f"{s.name}@{s.region}": s for s in self.run.stacks})
+        return Deployed(self.target, self.plan, {f"{s.name}@{s.region}": s for s in self.run.stacks if s.status != "skipped"})
 
     def verify(self, gate_report: dict[str, Any] | None = None) -> DeployRun:
         started = time.monotonic()

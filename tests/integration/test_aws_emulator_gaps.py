@@ -171,6 +171,26 @@ def probe_deploy_change_set_outputs(aws):
     return not cf.describe_stacks(StackName="gap-change-set")["Stacks"][0].get("Outputs")
 
 
+def probe_deploy_failover_record_update(aws):
+    def template(primary_target):
+        record = {"HostedZoneId": {"Ref": "Z"}, "Name": "ehr.gap.example.org", "Type": "CNAME", "TTL": "60"}
+        return json.dumps({"Parameters": {"Origin": {"Type": "String"}}, "Resources": {
+            "Z": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "gap.example.org"}},
+            "P": {"Type": "AWS::Route53::RecordSet", "Properties": {**record, "SetIdentifier": "p", "Failover": "PRIMARY",
+                                                                      "ResourceRecords": [{"Ref": "Origin"}]}},
+            "S": {"Type": "AWS::Route53::RecordSet", "Properties": {**record, "SetIdentifier": "s", "Failover": "SECONDARY",
+                                                                      "ResourceRecords": ["dr.gap.example.org"]}}}})
+    cf = aws.client("cloudformation", "us-east-1")
+    cf.create_stack(StackName="gap-failover", TemplateBody=template(""), Parameters=[{"ParameterKey": "Origin", "ParameterValue": "a.example.org"}])
+    change_set = cf.create_change_set(StackName="gap-failover", ChangeSetName="u", TemplateBody=template(""), ChangeSetType="UPDATE",
+                                      Parameters=[{"ParameterKey": "Origin", "ParameterValue": "b.example.org"}])
+    cf.execute_change_set(ChangeSetName=change_set["Id"])
+    route53 = aws.client("route53", "us-east-1")
+    zone = cf.describe_stack_resource(StackName="gap-failover", LogicalResourceId="Z")["StackResourceDetail"]["PhysicalResourceId"]
+    roles = {r.get("Failover") for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]}
+    return not {"PRIMARY", "SECONDARY"} <= roles
+
+
 def probe_teardown_cross_region_replica(aws):
     primary = aws.client("rds", "af-south-1").create_db_instance(
         DBInstanceIdentifier="gap-primary", Engine="postgres", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
