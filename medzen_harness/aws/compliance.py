@@ -19,6 +19,7 @@ from medzen_harness import REPO_ROOT
 from medzen_harness.aws.deploy import BOTO_ERRORS, error_text
 from medzen_harness.aws.emulator import gap_for
 from medzen_harness.aws.live import load_checks
+from medzen_harness.aws.plan import condition_holds
 from medzen_harness.aws.verify import CheckResult, Deployed
 
 # Used only until the gate's catalogue (medzen_harness.compliance.catalogue) is importable.
@@ -57,7 +58,8 @@ def live_compliance(env: Deployed) -> list[CheckResult]:
                 for logical, resource in declared.items():
                     if not isinstance(resource, dict) or resource.get("Type") != check.resource_type:
                         continue
-                    if not physical.get(logical) and resource.get("Condition"):
+                    if resource.get("Condition") and condition_holds(
+                            spec.template_dict, resource["Condition"], env.stacks[spec.id].parameters) is False:
                         continue  # a conditional resource this stack's parameters leave out
                     label = f"{spec.name}/{logical}"
                     row = CheckResult(policy, spec.region, label, "skipped", stack=spec.id,

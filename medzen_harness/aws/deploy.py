@@ -49,6 +49,7 @@ class StackResult:
     stack_id: str = ""
     stack_status: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
     resources: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     reason: str = ""
@@ -140,10 +141,8 @@ def certificate_arn(target: AwsTarget, region: str, domain: str) -> str:
     raise HarnessError(f"no issued ACM certificate for {domain} in {region}; request and validate one first")
 
 
-def _outputs(target: AwsTarget, spec: StackSpec) -> tuple[str, str, dict[str, str]]:
-    stack = target.client("cloudformation", spec.region).describe_stacks(StackName=spec.name)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
-    return stack["StackId"], stack["StackStatus"], outputs
+def _described(target: AwsTarget, spec: StackSpec) -> dict[str, Any]:
+    return target.client("cloudformation", spec.region).describe_stacks(StackName=spec.name)["Stacks"][0]
 
 
 def stack_resources(target: AwsTarget, region: str, stack_name: str) -> list[dict[str, str]]:
@@ -243,9 +242,11 @@ def deploy_stack(target: AwsTarget, spec: StackSpec, outputs: dict[str, dict[str
         status = "created"
     else:
         status = _update(target, spec, parameters)
-    stack_id, final_status, stack_outputs = _outputs(target, spec)
+    stack = _described(target, spec)
     return StackResult(name=spec.name, template=spec.template_label, region=spec.region, status=status,
-                       stack_id=stack_id, stack_status=final_status, outputs=stack_outputs,
+                       stack_id=stack["StackId"], stack_status=stack["StackStatus"],
+                       outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
+                       parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []},
                        resources=stack_resources(target, spec.region, spec.name),
                        seconds=time.monotonic() - started)
 

@@ -160,3 +160,42 @@ def load_plan(path: str | Path | None = None) -> StackPlan:
         stacks.append(spec)
         seen.add(spec.id)
     return StackPlan(path=path, stacks=stacks)
+
+
+def condition_holds(template: dict[str, Any], name: str, parameters: dict[str, str]) -> bool | None:
+    """Evaluate a template condition (Fn::Equals/Not/And/Or/Condition over parameters);
+    None when it uses something this small evaluator does not know."""
+    conditions = template.get("Conditions") or {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            ref = node["Ref"]
+            if ref in parameters:
+                return parameters[ref]
+            default = ((template.get("Parameters") or {}).get(ref) or {}).get("Default")
+            if default is None:
+                raise LookupError(ref)
+            return str(default)
+        if isinstance(node, (str, int, float, bool)):
+            return str(node)
+        raise LookupError(str(node))
+
+    def holds(node: Any) -> bool:
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, args), = node.items()
+            if fn == "Fn::Equals":
+                return value(args[0]) == value(args[1])
+            if fn == "Fn::Not":
+                return not holds(args[0])
+            if fn == "Fn::And":
+                return all(holds(a) for a in args)
+            if fn == "Fn::Or":
+                return any(holds(a) for a in args)
+            if fn == "Condition":
+                return holds(conditions[args])
+        raise LookupError(str(node))
+
+    try:
+        return holds(conditions[name])
+    except (LookupError, TypeError, IndexError):
+        return None

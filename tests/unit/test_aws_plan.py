@@ -54,3 +54,13 @@ def test_bad_plans_are_one_readable_error(tmp_path, stacks, message):
 def test_missing_plan_file_is_an_error(tmp_path):
     with pytest.raises(HarnessError, match="not found"):
         load_plan(tmp_path / "absent.yaml")
+
+
+def test_conditions_are_evaluated_from_the_stack_parameters():
+    from medzen_harness import REPO_ROOT
+    from medzen_harness.aws.plan import condition_holds, parse_template
+    template = parse_template(REPO_ROOT / "cloudformation" / "chime-sdk-multi-region.yaml")
+    assert condition_holds(template, "Replicate", {"ReplicaRegion": "eu-west-1"}) is True
+    assert condition_holds(template, "Replicate", {"ReplicaRegion": ""}) is False
+    assert condition_holds(template, "Replicate", {}) is False  # the parameter's default
+    assert condition_holds({"Conditions": {"C": {"Fn::Equals": [{"Fn::GetAtt": ["X", "Y"]}, "a"]}}}, "C", {}) is None
