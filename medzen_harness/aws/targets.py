@@ -10,6 +10,7 @@ real-account code paths (profiles, assume-role, account allow-list) against the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import urllib.request
@@ -158,4 +159,8 @@ def open_target(
     quiet_emulator()
     with EmbeddedAws(port) as server:
         reset_emulator(server.endpoint_url)
-        yield embedded_target(server, regions)
+        try:
+            yield embedded_target(server, regions)
+        finally:
+            with contextlib.suppress(OSError):  # leave no state to the next server in this process
+                reset_emulator(server.endpoint_url)
