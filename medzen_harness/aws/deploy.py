@@ -15,7 +15,6 @@ verifying by listing that nothing is left.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 import uuid
@@ -362,7 +361,3 @@ def teardown_plan(target: AwsTarget, plan: StackPlan, only: set[str] | None = No
     report.unchecked = sorted(set(report.unchecked) - {""})
     report.seconds = time.monotonic() - started
     return report
-
-
-def summary_json(results: list[StackResult]) -> str:
-    return json.dumps([r.contract() for r in results], indent=2)

@@ -121,3 +121,22 @@ def test_checks_fail_when_the_account_differs_from_the_architecture(tmp_path, fi
     assert ("alb_tls_policy", "eu-west-1") not in failed
     assert run.exit_code == 1
     assert any(row["verdict"].startswith("violation: us-east-1") for row in run.residency_rows)
+
+
+def test_aws_target_needs_an_issued_certificate_and_leaves_nothing_half_deployed(fixture_plan_path, monkeypatch):
+    from medzen_harness.aws.embedded import EMBEDDED_ACCOUNT_ID, EmbeddedAws
+    from medzen_harness.aws.targets import ENDPOINT_OVERRIDE_ENV, open_target, reset_emulator
+    config = load_config(None)
+    config["aws"].update(target="aws", allowed_account_ids=[EMBEDDED_ACCOUNT_ID])
+    with EmbeddedAws() as server:
+        reset_emulator(server.endpoint_url)
+        monkeypatch.setenv(ENDPOINT_OVERRIDE_ENV, server.endpoint_url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with open_target(config, "aws") as target:
+            with pytest.raises(HarnessError, match="no issued ACM certificate for ehr.medzen.example.org in af-south-1"):
+                deploy_plan(target, load_plan(fixture_plan_path))
+            stacks = target.client("cloudformation", "us-east-1").list_stacks()["StackSummaries"]
+            assert [s["StackName"] for s in stacks] == ["medzen-global"]  # created by this run ...
+            assert stacks[0]["StackStatus"] == "DELETE_COMPLETE"           # ... and removed again
+        reset_emulator(server.endpoint_url)

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from medzen_harness.aws.embedded import EMBEDDED_ACCOUNT_ID, EmbeddedAws
-from medzen_harness.aws.targets import ENDPOINT_OVERRIDE_ENV, open_target
+from medzen_harness.aws.targets import ENDPOINT_OVERRIDE_ENV, open_target, reset_emulator
 from medzen_harness.config import load_config
 from medzen_harness.errors import HarnessError
 
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.moto
 @pytest.fixture
 def moto_endpoint(monkeypatch):
     with EmbeddedAws() as server:
+        reset_emulator(server.endpoint_url)
         monkeypatch.setenv(ENDPOINT_OVERRIDE_ENV, server.endpoint_url)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
