@@ -101,3 +101,24 @@ def test_aws_target_with_unreachable_endpoint_exits_2(tmp_path):
            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "PYTHONPATH": str(REPO_ROOT)}
     line = one_error_line(deploy("--target", "aws", "--plan", FIXTURE_PLAN, "--config", str(config), env=env))
     assert "unreachable" in line
+
+
+def test_sigterm_restores_and_exits_130():
+    import signal
+    import time
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "medzen_harness", "deploy", "--target", "embedded", "--teardown",
+                                "--port", str(port)], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the server listens, i.e. the deploy has started
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
