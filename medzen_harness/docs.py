@@ -22,6 +22,8 @@ README = REPO_ROOT / "README.md"
 GENERATED_TABLES: dict[str, str] = {
     "report-categories": "medzen_harness.evidence.categories:markdown_table",
     "vantage-points": "medzen_harness.latency.vantage:markdown_table",
+    "aws-not-emulated": "medzen_harness.aws.emulator:markdown_table",
+    "aws-security-groups": "medzen_harness.aws.architecture:markdown_table",
 }
 
 
