@@ -19,7 +19,9 @@ from medzen_harness.errors import HarnessError
 README = REPO_ROOT / "README.md"
 
 # name -> "module:function" returning the markdown table. Adding a catalogue = one line.
-GENERATED_TABLES: dict[str, str] = {}
+GENERATED_TABLES: dict[str, str] = {
+    "report-categories": "medzen_harness.evidence.categories:markdown_table",
+}
 
 
 def _table_function(spec: str) -> Callable[[], str]:
