@@ -158,7 +158,7 @@ def wait_for_port_file(path: Path, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def read_ready_line(process: subprocess.Popen, deadline: float, what: str) -> None:
+def read_ready_line(process: subprocess.Popen, deadline: float, what: str, log_path: Path | None = None) -> None:
     """Wait for a child's `READY` line on its stdout pipe (bounded by `deadline`, monotonic)."""
     import select
 
@@ -175,6 +175,8 @@ def read_ready_line(process: subprocess.Popen, deadline: float, what: str) -> No
                 process.stdout = None
                 return
             if not line and process.poll() is not None:
-                raise HarnessError(f"{what} exited with code {process.returncode} while starting")
+                raise HarnessError(f"{what} exited with code {process.returncode} while starting: "
+                                   f"{tail(log_path, 3) if log_path else ''}")
         elif process.poll() is not None:
-            raise HarnessError(f"{what} exited with code {process.returncode} while starting")
+            raise HarnessError(f"{what} exited with code {process.returncode} while starting: "
+                               f"{tail(log_path, 3) if log_path else ''}")

@@ -397,7 +397,8 @@ class LabRuntime:
                 self.run_dir / f"ehr-api-{region.name}.log", stdout_pipe=True, env=env))
         region.api.extend(started)
         for process in started:
-            processes.read_ready_line(process, deadline, f"EHR API ({region.name})")
+            processes.read_ready_line(process, deadline, f"EHR API ({region.name})",
+                                      self.run_dir / f"ehr-api-{region.name}.log")
 
     def _event(self, text: str) -> None:
         self.events.append({"at": time.time(), "event": text})
