@@ -60,6 +60,7 @@ class ConnectionCache:
             except psycopg.OperationalError:
                 connection.close()
                 if reused and attempt == 1:
+                    self.close()  # the server was restarted: every idle connection is stale
                     continue
                 raise
             except psycopg.Error:

@@ -141,7 +141,7 @@ class PgInstance:
 
     def kill(self) -> None:
         """kill -9 of the whole instance (postmaster and backends): a crash, not a shutdown."""
-        processes.kill_group(self.process)
+        processes.kill_tree(self.process)
         self.process = None
 
     def stop(self) -> None:

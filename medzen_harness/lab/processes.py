@@ -113,6 +113,31 @@ def kill_group(process: subprocess.Popen | None, sig: int = signal.SIGKILL, wait
         process.stdout.close()
 
 
+def children_of(pid: int) -> list[int]:
+    """Direct children of `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def kill_tree(process: subprocess.Popen | None) -> None:
+    """SIGKILL a process and its direct children at once. Postgres backends call setsid(), so a
+    process-group kill reaches only the postmaster and the backends would live on for a moment —
+    long enough to commit a write after the "crash". Stopped first so that it cannot fork."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(process.pid, signal.SIGSTOP)
+    for child in children_of(process.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+    kill_group(process)
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
