@@ -111,3 +111,20 @@ def test_sigterm_during_a_drill_leaves_no_process_port_or_directory():
         assert [p.name for p in scratch.iterdir()] == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_cli_guardrail_abort_is_exit_2_with_an_aborted_json(tmp_path):
+    import yaml
+
+    override = tmp_path / "short.yaml"
+    override.write_text(yaml.safe_dump({"drill": {"max_duration_seconds": 1}}))
+    out = tmp_path / "drill.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "medzen_harness", "drill", "--fault", "region-outage", "--region", "af-south-1",
+         "--config", str(override), "--json", str(out)],
+        capture_output=True, text=True, timeout=120, env={"MEDZEN_LAB_DIR": str(tmp_path / "none"),
+                                                          "PATH": "/usr/bin:/bin"})
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "maximum duration of 1 s" in completed.stderr
+    result = json.loads(out.read_text())
+    assert result["verdict"] == "aborted" and "guardrail" in result["error"]
