@@ -21,6 +21,9 @@ README = REPO_ROOT / "README.md"
 # name -> "module:function" returning the markdown table. Adding a catalogue = one line.
 GENERATED_TABLES: dict[str, str] = {
     "report-categories": "medzen_harness.evidence.categories:markdown_table",
+    "vantage-points": "medzen_harness.latency.vantage:markdown_table",
+    "aws-not-emulated": "medzen_harness.aws.emulator:markdown_table",
+    "aws-security-groups": "medzen_harness.aws.architecture:markdown_table",
 }
 
 

@@ -85,13 +85,14 @@ def summarize_drill(data: dict[str, Any]) -> str:
 
 
 def summarize_latency(data: dict[str, Any]) -> str:
-    results = data.get("results", [])
-    target = data.get("target_ms")
-    misses = sorted({f"{r['vantage']}" for r in results if r.get("p95_ms") is not None and target
-                     and r["p95_ms"] >= target})
-    mode = results[0]["mode"] if results else "?"
-    return (f"{mode}: {len(results) - len(misses)}/{len(results)} vantage points under {target} ms p95"
-            + (f"; missed: {', '.join(misses)}" if misses else ""))
+    judged = [r for r in data.get("results", []) if r.get("verdict") in ("met", "missed")]
+    parts = []
+    for mode in dict.fromkeys(r["mode"] for r in judged):
+        rows = [r for r in judged if r["mode"] == mode]
+        misses = [r["vantage"] for r in rows if r["verdict"] == "missed"]
+        parts.append(f"{mode}: {len(rows) - len(misses)}/{len(rows)} met"
+                     + (f" (missed: {', '.join(misses)})" if misses else ""))
+    return f"p95 target {data.get('target_ms')} ms — " + "; ".join(parts) if parts else "no judged rows"
 
 
 # ---- the nightly ------------------------------------------------------------------------
@@ -121,12 +122,11 @@ def nightly_phases(run_dir: Path, results_dir: Path, quick: bool, config: str | 
                                                        "--json", str(path), "--alluredir", str(results_dir)),
                             path, summarize_drill))
     duration = "10" if quick else "30"
-    for mode in ("normal", "dr"):
-        path = run_dir / f"latency-{mode}.json"
-        phases.append(Phase(f"latency ({mode} routing)",
-                            _harness("latency", "--mode", mode, "--duration", duration, *cfg,
-                                     "--json", str(path), "--alluredir", str(results_dir)),
-                            path, summarize_latency))
+    path = run_dir / "latency.json"
+    phases.append(Phase("latency (normal and DR routing)",
+                        _harness("latency", "--mode", "both", "--duration", duration, *cfg,
+                                 "--json", str(path), "--alluredir", str(results_dir)),
+                        path, summarize_latency))
     phases.append(Phase("lab down (clean-up)", _harness("lab", "down"), always=True))
     return phases
 

@@ -25,6 +25,10 @@ def test_summaries_read_the_contracts():
              "targets": {"rto_seconds": 900, "rpo_seconds": 300}, "verdict": "met"}
     assert summarize_drill(drill) == ("region-outage@af-south-1: RTO 1.23 s (target 900.00 s), "
                                       "RPO 0.50 s (target 300.00 s) -> met")
-    latency = {"target_ms": 150, "results": [{"vantage": "douala", "mode": "dr", "p95_ms": 120},
-                                             {"vantage": "cape-town", "mode": "dr", "p95_ms": 190}]}
-    assert summarize_latency(latency) == "dr: 1/2 vantage points under 150 ms p95; missed: cape-town"
+    latency = {"target_ms": 150, "results": [
+        {"vantage": "douala", "mode": "normal", "verdict": "missed"},
+        {"vantage": "nairobi", "mode": "normal", "verdict": "met"},
+        {"vantage": "nairobi", "mode": "normal", "verdict": "not judged"},
+        {"vantage": "cape-town", "mode": "dr", "verdict": "missed"}]}
+    assert summarize_latency(latency) == ("p95 target 150 ms — normal: 1/2 met (missed: douala); "
+                                          "dr: 0/1 met (missed: cape-town)")
