@@ -155,6 +155,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def reserve_shared_port() -> socket.socket:
+    """A port for a group of SO_REUSEPORT listeners (the EHR API processes of one region), held
+    by a bound, non-listening SO_REUSEPORT socket for the lab's lifetime: no other process can
+    take it meanwhile, and no other lab can join the group by chance (which SO_REUSEPORT would
+    silently allow for a port picked with free_port())."""
+    guard = socket.socket()
+    guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    guard.bind(("127.0.0.1", 0))
+    return guard
+
+
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
