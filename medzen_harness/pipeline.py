@@ -188,16 +188,17 @@ def write_summary(results: list[PhaseResult], path: Path, report: Path | None) -
     return text
 
 
-def generate_report(results_dir: Path, name: str) -> Path:
+def generate_report(results_dir: Path, reports_root: Path, name: str) -> Path:
     from medzen_harness.evidence.report import generate_report as generate
 
-    return generate(results_dir, reports_root=REPO_ROOT / "reports", name=name)
+    return generate(results_dir, reports_root=reports_root, name=name)
 
 
 def run_nightly(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (REPO_ROOT / "reports" / "runs" / stamp).resolve()
-    results_dir = (REPO_ROOT / "reports" / "allure-results").resolve()
+    reports_root = Path(args.reports_root).resolve()
+    run_dir = reports_root / "runs" / stamp
+    results_dir = reports_root / "allure-results"
     run_dir.mkdir(parents=True, exist_ok=True)
     if results_dir.exists():
         for old in results_dir.iterdir():
@@ -221,7 +222,7 @@ def run_nightly(args: argparse.Namespace) -> int:
             log(f"interrupted during {phase.name}; cleaning up")
     report = None
     try:
-        report = generate_report(results_dir, "MedZen nightly")
+        report = generate_report(results_dir, reports_root, "MedZen nightly")
     except HarnessError as error:
         log(f"report: {error}")
         results.append(PhaseResult("report", 2, 0.0, str(error)))
@@ -235,4 +236,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("nightly", help="the nightly drill on the embedded lab, with the Allure report")
     parser.add_argument("--quick", action="store_true", help="shortened run (latency 10 s per mode) for CI")
     parser.add_argument("--config", default=os.environ.get("MEDZEN_CONFIG"), help="config override file")
+    parser.add_argument("--reports-root", default=str(REPO_ROOT / "reports"),
+                        help="where runs/, allure-results/, history/ and the dated reports go (default: reports/)")
     parser.set_defaults(func=run_nightly)
