@@ -9,12 +9,21 @@ per vantage point. A worker is configured by environment variables (set by
                      called (reported "skipped: not emulated")
   MEDZEN_WAIT_MIN / MEDZEN_WAIT_MAX   think time between a user's calls, seconds (0.5 / 1.5)
 
+Measured window (warm-up excluded): calls start under the name `warmup[<vantage>]` (reported,
+never judged). The master, once every user is spawned, waits MEDZEN_WARMUP_SECONDS, tells
+every worker to start measuring (message `medzen_measure`: from then on calls carry their
+judged names) and ends the run MEDZEN_MEASURE_SECONDS later. So the judged rows hold exactly
+the calls *started* in the measured window: not the spawn ramp, process start-up or the first
+connections (what Locust's `--reset-stats` is for, but exact in distributed mode, where a
+reset races with the workers' stats reports).
+
 Each user first opens its connections (`connect[<vantage>]`, reported, not judged), then
 calls with a realistic mix: EHR read 50, EHR status 20, EHR write 15, AI chat 10, meeting
 create 5 (weights).
 
 On the master, MEDZEN_HISTOGRAM_OUT names a JSON file that receives, when the run ends,
-Locust's own response-time histogram of every request name (for per-vantage aggregates).
+Locust's own response-time histogram of every request name (for per-vantage aggregates) and
+the measured window (`warmup_seconds`, `measured_seconds`).
 """
 
 from __future__ import annotations
@@ -22,14 +31,26 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 
+import gevent
 from locust import between, events
 from locust.contrib.fasthttp import FastHttpUser
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 EHR_BASE = "/ehrbase/rest"
 VANTAGE = os.environ.get("MEDZEN_VANTAGE", "unknown")
 ENDPOINTS: dict[str, str] = json.loads(os.environ.get("MEDZEN_ENDPOINTS", "{}"))
+MEASURE_MESSAGE = "medzen_measure"
+WARMUP_NAME = "warmup"
+
+
+class Window:
+    """This process's view of the measured window (workers: measuring or not; master: times)."""
+
+    measuring = False
+    spawned_at: float | None = None
+    started_at: float | None = None
 
 CHAT_PROMPTS = (
     "Quels sont les effets secondaires de l'amoxicilline ?",
@@ -80,7 +101,7 @@ class MedZenUser(FastHttpUser):
                     response.success()
 
     def _name(self, call: str) -> str:
-        return f"{call}[{VANTAGE}]"
+        return f"{call if Window.measuring or call == 'connect' else WARMUP_NAME}[{VANTAGE}]"
 
     def ehr_status(self) -> None:
         if "ehr" in ENDPOINTS:
@@ -126,6 +147,34 @@ class MedZenUser(FastHttpUser):
     ) if service in ENDPOINTS} or {ehr_status: 1}
 
 
+@events.init.add_listener
+def _measured_window(environment, **_kwargs) -> None:
+    """Master: warm-up after the spawn, then the measured window; workers: switch names on cue."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        warmup = float(os.environ.get("MEDZEN_WARMUP_SECONDS", "0"))
+        measure = os.environ.get("MEDZEN_MEASURE_SECONDS")
+
+        def start_measuring() -> None:
+            Window.started_at = time.monotonic()
+            runner.send_message(MEASURE_MESSAGE)
+            if measure:
+                gevent.spawn_later(float(measure), runner.quit)
+
+        @events.spawning_complete.add_listener
+        def _spawned(**_kw) -> None:
+            if Window.spawned_at is None:
+                Window.spawned_at = time.monotonic()
+                gevent.spawn_later(warmup, start_measuring)
+    elif isinstance(runner, WorkerRunner):
+        def measure_now(*_args, **_kw) -> None:
+            Window.measuring = True
+
+        runner.register_message(MEASURE_MESSAGE, measure_now)
+    else:  # a local run (no master, e.g. a quick check by hand): no warm-up
+        Window.measuring = True
+
+
 @events.quitting.add_listener
 def _export_histograms(environment, **_kwargs) -> None:
     """Master only: write Locust's stored response-time histograms per request name."""
@@ -144,4 +193,7 @@ def _export_histograms(environment, **_kwargs) -> None:
             "response_times": {str(k): v for k, v in entry.response_times.items()},
         })
     with open(out, "w", encoding="utf-8") as handle:
-        json.dump({"entries": entries, "worker_count": environment.runner.worker_count}, handle)
+        measured = 0.0 if Window.started_at is None else time.monotonic() - Window.started_at
+        json.dump({"entries": entries, "worker_count": environment.runner.worker_count,
+                   "warmup_seconds": float(os.environ.get("MEDZEN_WARMUP_SECONDS", "0")),
+                   "measured_seconds": round(measured, 2)}, handle)

@@ -88,7 +88,8 @@ def resolve_settings(config: dict[str, Any], vantages: Sequence[str] | None = No
     shape = LoadShape(users=count, duration_seconds=duration, spawn_rate=float(latency["spawn_rate"]),
                       wait_seconds=(float(wait[0]), float(wait[1])),
                       request_timeout_seconds=float(latency["request_timeout_seconds"]),
-                      startup_timeout_seconds=int(latency["startup_timeout_seconds"]))
+                      startup_timeout_seconds=int(latency["startup_timeout_seconds"]),
+                      warmup_seconds=float(latency.get("warmup_seconds", 0)))
     return RunSettings(points, float(config["targets"]["latency_ms"]),
                        int(config["targets"].get("latency_percentile", 95)), shape, judged,
                        float(latency["max_failure_rate"]))
@@ -268,6 +269,7 @@ def _mode_report(rows: list[ResultRow], run, mode: str, target: str, emulated: b
                  extra: dict[str, Any]) -> dict[str, Any]:
     return {"mode": mode, "target": target, "emulated": emulated, "rows": rows,
             "csv_files": [str(p) for p in run.csv_files], "locust_wall_seconds": round(run.wall_seconds, 2),
+            "warmup_seconds": run.warmup_seconds, "measured_seconds": run.measured_seconds,
             "wall_seconds": round(wall, 2), **extra}
 
 
