@@ -34,6 +34,12 @@ import random
 import time
 
 import gevent
+from client_stalls import (  # next to this file (Locust adds its dir)
+    TICK_SECONDS,
+    StallClock,
+    StallFreeTimes,
+    merge,
+)
 from locust import between, events
 from locust.contrib.fasthttp import FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
@@ -51,6 +57,13 @@ class Window:
     measuring = False
     spawned_at: float | None = None
     started_at: float | None = None
+    ended_at: float | None = None
+    measuring_since: float | None = None  # wall clock, workers
+    clock = StallClock()
+    stall_free = StallFreeTimes(clock)
+    # master: {request name: {ms: count}} without the workers' own freezes; {vantage: freezes}
+    stall_free_totals: dict[str, dict[str, int]] = {}
+    client_stalls: dict[str, dict[str, float]] = {}
 
 CHAT_PROMPTS = (
     "Quels sont les effets secondaires de l'amoxicilline ?",
@@ -159,20 +172,54 @@ def _measured_window(environment, **_kwargs) -> None:
             Window.started_at = time.monotonic()
             runner.send_message(MEASURE_MESSAGE)
             if measure:
-                gevent.spawn_later(float(measure), runner.quit)
+                gevent.spawn_later(float(measure), end_measuring)
+
+        def end_measuring() -> None:
+            Window.ended_at = time.monotonic()
+            runner.quit()
 
         @events.spawning_complete.add_listener
         def _spawned(**_kw) -> None:
             if Window.spawned_at is None:
                 Window.spawned_at = time.monotonic()
                 gevent.spawn_later(warmup, start_measuring)
+        @events.worker_report.add_listener
+        def _stalls_from_worker(client_id, data, **_kw) -> None:
+            merge(Window.stall_free_totals, data.get("medzen_stall_free") or {})
+            if data.get("medzen_stalls"):
+                Window.client_stalls[data["medzen_stalls"]["vantage"]] = data["medzen_stalls"]["summary"]
     elif isinstance(runner, WorkerRunner):
         def measure_now(*_args, **_kw) -> None:
+            Window.measuring_since = time.time()
             Window.measuring = True
 
         runner.register_message(MEASURE_MESSAGE, measure_now)
+        gevent.spawn(_watch_own_freezes)
+
+        @events.request.add_listener
+        def _measured_call(name, response_time, start_time=None, **_kw) -> None:
+            if Window.measuring and not name.startswith(("connect[", f"{WARMUP_NAME}[")):
+                start = start_time if start_time is not None else time.time() - response_time / 1000
+                Window.stall_free.add(name, start, response_time)
+
+        @events.report_to_master.add_listener
+        def _report_stalls(client_id, data, **_kw) -> None:
+            stopping = runner.state in ("stopping", "stopped", "quitting")
+            data["medzen_stall_free"] = {name: {str(k): v for k, v in counts.items()}
+                                         for name, counts in Window.stall_free.take(everything=stopping).items()}
+            if Window.measuring_since is not None:
+                data["medzen_stalls"] = {"vantage": VANTAGE,
+                                         "summary": Window.clock.summary(since=Window.measuring_since)}
     else:  # a local run (no master, e.g. a quick check by hand): no warm-up
         Window.measuring = True
+
+
+def _watch_own_freezes() -> None:
+    """Worker: a timer that wakes every TICK_SECONDS; waking late means the process was frozen."""
+    while True:
+        expected = time.time() + TICK_SECONDS
+        gevent.sleep(TICK_SECONDS)
+        Window.clock.tick(expected, time.time())
 
 
 @events.quitting.add_listener
@@ -191,9 +238,12 @@ def _export_histograms(environment, **_kwargs) -> None:
             "num_none_requests": entry.num_none_requests,
             "total_response_time": entry.total_response_time,  # exact (unrounded) sum, ms
             "response_times": {str(k): v for k, v in entry.response_times.items()},
+            # the same calls without the measuring worker's own freezes (lower bound, load/client_stalls.py)
+            "stall_free_response_times": Window.stall_free_totals.get(name, {}),
         })
     with open(out, "w", encoding="utf-8") as handle:
-        measured = 0.0 if Window.started_at is None else time.monotonic() - Window.started_at
+        started, ended = Window.started_at, Window.ended_at or time.monotonic()
+        measured = 0.0 if started is None else ended - started
         json.dump({"entries": entries, "worker_count": environment.runner.worker_count,
                    "warmup_seconds": float(os.environ.get("MEDZEN_WARMUP_SECONDS", "0")),
-                   "measured_seconds": round(measured, 2)}, handle)
+                   "measured_seconds": round(measured, 2), "client_stalls": Window.client_stalls}, handle)

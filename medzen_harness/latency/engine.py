@@ -27,7 +27,7 @@ from medzen_harness.errors import HarnessError
 from medzen_harness.lab.fault_proxy import FaultProxy
 from medzen_harness.latency.backends import AppStandIns, RegionBackends, http_status, wait_for_status
 from medzen_harness.latency.locust_run import DistributedLocust, LoadShape, WorkerSpec, remote_worker_command
-from medzen_harness.latency.results import SERVICES, ResultRow, Route, build_rows, exit_code
+from medzen_harness.latency.results import SERVICES, ResultRow, Route, build_rows, overall_verdict
 from medzen_harness.latency.vantage import VantagePoint, select_vantage_points
 
 MODES = ("normal", "dr")
@@ -195,7 +195,8 @@ def run_embedded(settings: RunSettings, mode: str, config: dict[str, Any], backe
         with DistributedLocust(workers, settings.shape, out_dir / mode) as locust:
             run = locust.run()
     rows = build_rows(run.entries, routes, mode, settings.target_ms, settings.percentile,
-                      settings.judged_services, settings.max_failure_rate, emulated=True)
+                      settings.judged_services, settings.max_failure_rate, emulated=True,
+                      client_stalls=run.client_stalls)
     return _mode_report(rows, run, mode, "lab", emulated=True, wall=time.monotonic() - started,
                         extra={"dr": dr_evidence, "network": proxies})
 
@@ -257,7 +258,8 @@ def run_aws(settings: RunSettings, mode: str, config: dict[str, Any], out_dir: P
     with locust:
         run = locust.run()
     rows = build_rows(run.entries, routes, mode, settings.target_ms, settings.percentile,
-                      settings.judged_services, settings.max_failure_rate, emulated=False)
+                      settings.judged_services, settings.max_failure_rate, emulated=False,
+                      client_stalls=run.client_stalls)
     note = ("dr routing: the DR endpoint is measured directly; the primary was not failed"
             if mode == "dr" else None)
     return _mode_report(rows, run, mode, "aws", emulated=False, wall=time.monotonic() - started,
@@ -288,5 +290,5 @@ def report_json(settings: RunSettings, mode_reports: Sequence[dict[str, Any]], t
         "vantage_points": [vp.name for vp in settings.vantage_points],
         "results": [row.as_dict() for report in mode_reports for row in report["rows"]],
         "runs": [{k: v for k, v in report.items() if k != "rows"} for report in mode_reports],
-        "verdict": "missed" if exit_code([r for rep in mode_reports for r in rep["rows"]]) else "met",
+        "verdict": overall_verdict([r for rep in mode_reports for r in rep["rows"]]),
     }

@@ -69,6 +69,7 @@ class LocustRunResult:
     logs: dict[str, Path] = field(default_factory=dict)
     warmup_seconds: float = 0.0
     measured_seconds: float = 0.0
+    client_stalls: dict[str, dict[str, float]] = field(default_factory=dict)  # {vantage: the worker's freezes}
 
 
 def free_port() -> int:
@@ -221,4 +222,5 @@ class DistributedLocust:
                                f"within {self.shape.startup_timeout_seconds} s")
         csv_files = sorted(self.out_dir.glob("locust_*.csv"))
         return LocustRunResult(data["entries"], data["worker_count"], csv_files, wall, dict(self._logs),
-                               float(data.get("warmup_seconds", 0.0)), float(data.get("measured_seconds", 0.0)))
+                               float(data.get("warmup_seconds", 0.0)), float(data.get("measured_seconds", 0.0)),
+                               dict(data.get("client_stalls") or {}))
