@@ -60,9 +60,10 @@ class StallClock:
             total += max(0.0, min(end, self.ends[index]) - max(start, self.starts[index]))
         return total * 1000
 
-    def summary(self, since: float | None = None) -> dict[str, float]:
-        """Freezes after `since`: how many, the longest and the total, in ms."""
-        lengths = [(e - s) * 1000 for s, e in zip(self.starts, self.ends, strict=True) if since is None or s >= since]
+    def summary(self, since: float | None = None, until: float | None = None) -> dict[str, float]:
+        """Freezes that began in [since, until): how many, the longest and the total, in ms."""
+        lengths = [(e - s) * 1000 for s, e in zip(self.starts, self.ends, strict=True)
+                   if (since is None or s >= since) and (until is None or s < until)]
         return {"count": len(lengths), "max_ms": round(max(lengths, default=0.0), 1),
                 "total_ms": round(sum(lengths), 1)}
 

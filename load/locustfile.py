@@ -48,17 +48,24 @@ EHR_BASE = "/ehrbase/rest"
 VANTAGE = os.environ.get("MEDZEN_VANTAGE", "unknown")
 ENDPOINTS: dict[str, str] = json.loads(os.environ.get("MEDZEN_ENDPOINTS", "{}"))
 MEASURE_MESSAGE = "medzen_measure"
+END_MESSAGE = "medzen_end"
 WARMUP_NAME = "warmup"
+COOLDOWN_NAME = "cooldown"
+FINAL_REPORT_WAIT_SECONDS = float(os.environ.get("MEDZEN_REQUEST_TIMEOUT", "5")) + 5
 
 
 class Window:
     """This process's view of the measured window (workers: measuring or not; master: times)."""
 
     measuring = False
+    ended = False
+    in_flight = 0  # worker: measured calls started and not yet reported by Locust
+    final_reports: set[str] = set()  # master: workers whose measured calls are all reported
     spawned_at: float | None = None
     started_at: float | None = None
     ended_at: float | None = None
     measuring_since: float | None = None  # wall clock, workers
+    ended_since: float | None = None
     clock = StallClock()
     stall_free = StallFreeTimes(clock)
     # master: {request name: {ms: count}} without the workers' own freezes; {vantage: freezes}
@@ -114,7 +121,12 @@ class MedZenUser(FastHttpUser):
                     response.success()
 
     def _name(self, call: str) -> str:
-        return f"{call if Window.measuring or call == 'connect' else WARMUP_NAME}[{VANTAGE}]"
+        if call == "connect":
+            return f"{call}[{VANTAGE}]"
+        if Window.measuring:
+            Window.in_flight += 1
+            return f"{call}[{VANTAGE}]"
+        return f"{COOLDOWN_NAME if Window.ended else WARMUP_NAME}[{VANTAGE}]"
 
     def ehr_status(self) -> None:
         if "ehr" in ENDPOINTS:
@@ -175,7 +187,15 @@ def _measured_window(environment, **_kwargs) -> None:
                 gevent.spawn_later(float(measure), end_measuring)
 
         def end_measuring() -> None:
+            # Locust's quit waits only 0.5 s for the workers' last stats, and a worker sends them
+            # only after stopping its users: the end of the window would be lost. Instead every
+            # worker stops measuring, waits for its measured calls in flight, reports them
+            # ("final") and only then does the master quit (bounded).
             Window.ended_at = time.monotonic()
+            runner.send_message(END_MESSAGE)
+            deadline = time.monotonic() + FINAL_REPORT_WAIT_SECONDS
+            while len(Window.final_reports) < runner.worker_count and time.monotonic() < deadline:
+                gevent.sleep(0.05)
             runner.quit()
 
         @events.spawning_complete.add_listener
@@ -183,9 +203,12 @@ def _measured_window(environment, **_kwargs) -> None:
             if Window.spawned_at is None:
                 Window.spawned_at = time.monotonic()
                 gevent.spawn_later(warmup, start_measuring)
+
         @events.worker_report.add_listener
         def _stalls_from_worker(client_id, data, **_kw) -> None:
             merge(Window.stall_free_totals, data.get("medzen_stall_free") or {})
+            if data.get("medzen_final"):
+                Window.final_reports.add(client_id)
             if data.get("medzen_stalls"):
                 Window.client_stalls[data["medzen_stalls"]["vantage"]] = data["medzen_stalls"]["summary"]
     elif isinstance(runner, WorkerRunner):
@@ -193,23 +216,34 @@ def _measured_window(environment, **_kwargs) -> None:
             Window.measuring_since = time.time()
             Window.measuring = True
 
+        def end_now(*_args, **_kw) -> None:
+            Window.ended_since = time.time()
+            Window.measuring, Window.ended = False, True
+            deadline = time.monotonic() + FINAL_REPORT_WAIT_SECONDS - 1
+            while Window.in_flight > 0 and time.monotonic() < deadline:
+                gevent.sleep(0.02)
+            runner._send_stats()  # Locust's own report (private API), now with every measured call
+
         runner.register_message(MEASURE_MESSAGE, measure_now)
+        runner.register_message(END_MESSAGE, end_now, concurrent=True)
         gevent.spawn(_watch_own_freezes)
 
         @events.request.add_listener
         def _measured_call(name, response_time, start_time=None, **_kw) -> None:
-            if Window.measuring and not name.startswith(("connect[", f"{WARMUP_NAME}[")):
+            if not name.startswith(("connect[", f"{WARMUP_NAME}[", f"{COOLDOWN_NAME}[")):
+                Window.in_flight -= 1
                 start = start_time if start_time is not None else time.time() - response_time / 1000
                 Window.stall_free.add(name, start, response_time)
 
         @events.report_to_master.add_listener
         def _report_stalls(client_id, data, **_kw) -> None:
-            stopping = runner.state in ("stopping", "stopped", "quitting")
+            stopping = Window.ended or runner.state in ("stopping", "stopped", "quitting")
+            data["medzen_final"] = Window.ended and Window.in_flight <= 0
             data["medzen_stall_free"] = {name: {str(k): v for k, v in counts.items()}
                                          for name, counts in Window.stall_free.take(everything=stopping).items()}
             if Window.measuring_since is not None:
                 data["medzen_stalls"] = {"vantage": VANTAGE,
-                                         "summary": Window.clock.summary(since=Window.measuring_since)}
+                                         "summary": Window.clock.summary(Window.measuring_since, Window.ended_since)}
     else:  # a local run (no master, e.g. a quick check by hand): no warm-up
         Window.measuring = True
 

@@ -28,6 +28,7 @@ def test_a_late_wake_up_is_a_freeze_and_jitter_is_not():
     clock = clock_with_freeze(1.0, 1.2)
     assert clock.summary() == {"count": 1, "max_ms": 200.0, "total_ms": 200.0}
     assert clock.summary(since=1.5)["count"] == 0
+    assert clock.summary(until=0.5)["count"] == 0
 
 
 @pytest.mark.parametrize("start, end, overlap", [
