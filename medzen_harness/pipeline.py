@@ -36,6 +36,7 @@ class Phase:
     argv: list[str]
     json_path: Path | None = None
     summarize: Callable[[dict[str, Any]], str] | None = None
+    metrics: Callable[[dict[str, Any]], list[Any]] | None = None  # trend points for the report
     always: bool = False  # clean-up phases run even after an interruption
 
 
@@ -95,6 +96,20 @@ def summarize_latency(data: dict[str, Any]) -> str:
     return f"p95 target {data.get('target_ms')} ms — " + "; ".join(parts) if parts else "no judged rows"
 
 
+def drill_trend(data: dict[str, Any]) -> list[Any]:
+    from medzen_harness.evidence.metrics import drill_metrics
+
+    return drill_metrics(data)
+
+
+def latency_trend(data: dict[str, Any]) -> list[Any]:
+    from medzen_harness.evidence.metrics import latency_metrics
+
+    # one point per vantage x mode: only the judged (EHR) rows, the others are stand-ins
+    judged = [r for r in data.get("results", []) if r.get("verdict") in ("met", "missed")]
+    return latency_metrics({"results": judged})
+
+
 # ---- the nightly ------------------------------------------------------------------------
 
 def fault_names() -> list[str]:
@@ -120,18 +135,18 @@ def nightly_phases(run_dir: Path, results_dir: Path, quick: bool, config: str | 
         path = run_dir / f"drill-{fault}.json"
         phases.append(Phase(f"drill {fault}", _harness("drill", "--fault", fault, "--region", "af-south-1", *cfg,
                                                        "--json", str(path), "--alluredir", str(results_dir)),
-                            path, summarize_drill))
+                            path, summarize_drill, drill_trend))
     duration = "10" if quick else "30"
     path = run_dir / "latency.json"
     phases.append(Phase("latency (normal and DR routing)",
                         _harness("latency", "--mode", "both", "--duration", duration, *cfg,
                                  "--json", str(path), "--alluredir", str(results_dir)),
-                        path, summarize_latency))
+                        path, summarize_latency, latency_trend))
     phases.append(Phase("lab down (clean-up)", _harness("lab", "down"), always=True))
     return phases
 
 
-def run_phase(phase: Phase, started: float, log: Callable[[str], None]) -> PhaseResult:
+def run_phase(phase: Phase, started: float, log: Callable[[str], None], results_dir: Path | None = None) -> PhaseResult:
     log(f"[{time.monotonic() - started:7.1f}s] >>> {phase.name}")
     phase_started = time.monotonic()
     try:
@@ -149,6 +164,10 @@ def run_phase(phase: Phase, started: float, log: Callable[[str], None]) -> Phase
     elif phase.json_path is not None:
         summary = "no result written (see the error above)"
     result = PhaseResult(phase.name, exit_code, seconds, summary, data)
+    if data and phase.metrics is not None and results_dir is not None:
+        from medzen_harness.evidence.metrics import write_metrics
+
+        write_metrics(results_dir, phase.metrics(data))
     log(f"[{time.monotonic() - started:7.1f}s] <<< {phase.name}: {result.status} in {seconds:.1f} s"
         + (f" — {summary}" if summary else ""))
     return result
@@ -169,16 +188,17 @@ def write_summary(results: list[PhaseResult], path: Path, report: Path | None) -
     return text
 
 
-def generate_report(results_dir: Path, name: str) -> Path:
+def generate_report(results_dir: Path, reports_root: Path, name: str) -> Path:
     from medzen_harness.evidence.report import generate_report as generate
 
-    return generate(results_dir, reports_root=REPO_ROOT / "reports", name=name)
+    return generate(results_dir, reports_root=reports_root, name=name)
 
 
 def run_nightly(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (REPO_ROOT / "reports" / "runs" / stamp).resolve()
-    results_dir = (REPO_ROOT / "reports" / "allure-results").resolve()
+    reports_root = Path(args.reports_root).resolve()
+    run_dir = reports_root / "runs" / stamp
+    results_dir = reports_root / "allure-results"
     run_dir.mkdir(parents=True, exist_ok=True)
     if results_dir.exists():
         for old in results_dir.iterdir():
@@ -196,13 +216,13 @@ def run_nightly(args: argparse.Namespace) -> int:
         if interrupted and not phase.always:
             continue
         try:
-            results.append(run_phase(phase, started, log))
+            results.append(run_phase(phase, started, log, results_dir))
         except KeyboardInterrupt:
             interrupted = True  # still run the clean-up phases
             log(f"interrupted during {phase.name}; cleaning up")
     report = None
     try:
-        report = generate_report(results_dir, "MedZen nightly")
+        report = generate_report(results_dir, reports_root, "MedZen nightly")
     except HarnessError as error:
         log(f"report: {error}")
         results.append(PhaseResult("report", 2, 0.0, str(error)))
@@ -216,4 +236,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("nightly", help="the nightly drill on the embedded lab, with the Allure report")
     parser.add_argument("--quick", action="store_true", help="shortened run (latency 10 s per mode) for CI")
     parser.add_argument("--config", default=os.environ.get("MEDZEN_CONFIG"), help="config override file")
+    parser.add_argument("--reports-root", default=str(REPO_ROOT / "reports"),
+                        help="where runs/, allure-results/, history/ and the dated reports go (default: reports/)")
     parser.set_defaults(func=run_nightly)

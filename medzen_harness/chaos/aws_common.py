@@ -35,7 +35,7 @@ class FisExperiment(Injection):
         fis = aws_module("fis")
         client = self.target.client("fis", self.region)
         self.experiment_id = fis.start_experiment(client, self._template_id())
-        fis.wait_experiment(client, self.experiment_id, timeout_seconds=300, until=("running",))
+        fis.wait_experiment(client, self.experiment_id, timeout_seconds=300, poll_seconds=1.0, until=("running",))
 
     def heal(self) -> None:
         experiment_id = getattr(self, "experiment_id", None)

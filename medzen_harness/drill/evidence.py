@@ -44,9 +44,11 @@ def timeline_png(run: DrillRun) -> bytes:
     rpo = run.result.get("rpo_seconds")
     if rpo:
         axes.axvspan(-rpo, 0, color="red", alpha=0.12, label=f"data lost window (RPO {rpo:.2f} s)")
-    for label, x, colour in marks:
+    for index, (label, x, colour) in enumerate(marks):
         axes.axvline(x, color=colour, linestyle="--", linewidth=1)
-        axes.text(x, len(ROWS) - 0.4, label, rotation=90, fontsize=7, va="top", ha="right")
+        axes.annotate(label, (x, len(ROWS) - 0.8 - 0.45 * index), fontsize=7, ha="left", va="center",
+                      xytext=(3, 0), textcoords="offset points", color=colour if colour != "grey" else "dimgrey")
+    axes.set_ylim(-0.5, len(ROWS) - 0.5)
     axes.set_xlabel("seconds from the fault")
     axes.set_title(f"{run.result['fault']} @ {run.result['region']}: verdict {run.result['verdict']}", fontsize=10)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -21,7 +21,7 @@ from medzen_harness.drill.measure import ACK, ERROR, TIMEOUT, Probe
 EHR_PATH = "/ehrbase/rest/openehr/v1/ehr"
 STATUS_PATH = "/ehrbase/rest/status"
 CANARY_NAMESPACE = "medzen-canary"
-MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT = 48  # > request timeout / interval: hanging requests never stall the cadence
 
 
 @dataclass(frozen=True)

@@ -178,8 +178,11 @@ class Lab:
         """Stop the lab: every process gone, every port closed, the run directory removed."""
         supervisor_pid = self._state.get("supervisor_pid")
         if pid_alive(supervisor_pid):
-            with contextlib.suppress(HarnessError, OSError):
+            try:
                 self.call("shutdown", timeout=5.0)
+            except (HarnessError, OSError):  # still starting (no control socket yet): SIGTERM
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(supervisor_pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             while pid_alive(supervisor_pid) and time.monotonic() < deadline:
                 if self._supervisor is not None:

@@ -19,18 +19,69 @@ import json
 import re
 import socket
 import sys
+import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 STATUS_PATH = "/ehrbase/rest/status"
 EHR_PATH = "/ehrbase/rest/openehr/v1/ehr"
 _EHR_ID = re.compile(rf"^{re.escape(EHR_PATH)}/([^/?]+)$")
-DB_ERRORS = (psycopg.Error, PoolTimeout)
+DB_ERRORS = (psycopg.Error,)
+
+
+class ConnectionCache:
+    """Idle connections kept for reuse; a broken one is dropped and a new one opened at once.
+
+    Not psycopg_pool: its reconnection back-off (after the database was down) delays the
+    first good connection by seconds once the database is back — after a failover or a
+    restore that would show up as extra RTO that the real service would not have."""
+
+    def __init__(self, conninfo: str, max_idle: int = 8):
+        self.conninfo = conninfo
+        self.max_idle = max_idle
+        self._idle: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+
+    def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """Run one statement; a reused connection found dead is replaced and the statement retried
+        once (it never reached the server), a new connection's failure is the caller's."""
+        for attempt in (1, 2):
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            reused = connection is not None and not connection.closed
+            if not reused:
+                connection = psycopg.connect(self.conninfo, autocommit=True)
+            try:
+                row = connection.execute(sql, params).fetchone()
+            except psycopg.OperationalError:
+                connection.close()
+                if reused and attempt == 1:
+                    self.close()  # the server was restarted: every idle connection is stale
+                    continue
+                raise
+            except psycopg.Error:
+                self._release(connection)
+                raise
+            self._release(connection)
+            return row
+        return None  # pragma: no cover - the loop returns or raises
+
+    def _release(self, connection: psycopg.Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self.max_idle and not connection.closed:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._idle:
+                connection.close()
+            self._idle.clear()
 
 
 class ReusePortServer(ThreadingHTTPServer):
@@ -48,7 +99,7 @@ def subject_of(status: dict[str, Any]) -> tuple[str | None, str | None]:
     return (ref.get("id") or {}).get("value"), ref.get("namespace")
 
 
-def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandler]:
+def make_handler(region: str, pool: ConnectionCache) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"medzen-ehr-lab/{region}"
@@ -95,8 +146,7 @@ def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandl
 
         def _status(self) -> None:
             try:
-                with pool.connection() as connection:
-                    in_recovery = connection.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+                in_recovery = pool.fetchone("SELECT pg_is_in_recovery()")[0]
             except DB_ERRORS as error:
                 return self._unavailable(error)
             if in_recovery:
@@ -108,12 +158,10 @@ def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandl
             ehr_id = str(uuid.uuid4())
             subject_id, namespace = subject_of(status)
             try:
-                with pool.connection() as connection:
-                    created = connection.execute(
-                        "INSERT INTO ehr (ehr_id, subject_id, subject_namespace, ehr_status) "
-                        "VALUES (%s, %s, %s, %s) RETURNING time_created",
-                        (ehr_id, subject_id, namespace, Jsonb(status)),
-                    ).fetchone()[0]
+                created = pool.fetchone(
+                    "INSERT INTO ehr (ehr_id, subject_id, subject_namespace, ehr_status) "
+                    "VALUES (%s, %s, %s, %s) RETURNING time_created",
+                    (ehr_id, subject_id, namespace, Jsonb(status)))[0]
             except psycopg.errors.ReadOnlySqlTransaction:
                 return self._send(503, {"error": "read-only: this region's database is a standby", "region": region})
             except DB_ERRORS as error:
@@ -129,10 +177,9 @@ def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandl
             except ValueError:
                 return self._send(400, {"error": f"ehr_id {ehr_id!r} is not a UUID"})
             try:
-                with pool.connection() as connection:
-                    row = connection.execute(
-                        "SELECT subject_id, subject_namespace, time_created, ehr_status FROM ehr WHERE ehr_id = %s",
-                        (ehr_id,)).fetchone()
+                row = pool.fetchone(
+                    "SELECT subject_id, subject_namespace, time_created, ehr_status FROM ehr WHERE ehr_id = %s",
+                    (ehr_id,))
             except DB_ERRORS as error:
                 return self._unavailable(error)
             if row is None:
@@ -145,19 +192,14 @@ def make_handler(region: str, pool: ConnectionPool) -> type[BaseHTTPRequestHandl
 
 def serve(region: str, port: int, db_port: int, max_connections: int = 8) -> None:
     conninfo = f"host=127.0.0.1 port={db_port} user=postgres dbname=ehrbase connect_timeout=1"
-    # check_connection: a pooled connection to a database that was restarted (failover,
-    # restore) is replaced before use instead of failing one request per stale connection
-    pool = ConnectionPool(conninfo, min_size=1, max_size=max_connections, timeout=1.0, open=False,
-                          kwargs={"autocommit": True}, reconnect_timeout=3600,
-                          check=ConnectionPool.check_connection)
-    pool.open(wait=False)
+    pool = ConnectionCache(conninfo, max_connections)
     server = ReusePortServer(("127.0.0.1", port), make_handler(region, pool))
     print("READY", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        pool.close(timeout=1)
+        pool.close()
 
 
 def main(argv: list[str] | None = None) -> int:

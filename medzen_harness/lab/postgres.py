@@ -109,12 +109,26 @@ class PgInstance:
         processes.give_to(self.data_dir, self.account)
 
     # ---- lifecycle -----------------------------------------------------------------
-    def start(self, timeout: float = 30.0) -> None:
-        argv = [pg_bin("postgres"), "-D", str(self.data_dir)]
-        for key, value in server_settings(self.port, self.standby).items():
-            argv += ["-c", f"{key}={value}"]
-        self.process = processes.spawn(argv, self.log_path, self.account, cwd=self.data_dir)
-        self.wait_ready(timeout)
+    def start(self, timeout: float = 30.0, new_port_if_taken: bool = False) -> None:
+        """Start the server; `new_port_if_taken`: when another process grabbed the port between
+        choosing and binding it (free ports are picked up front), pick another, up to 3 times."""
+        for attempt in range(3):
+            argv = [pg_bin("postgres"), "-D", str(self.data_dir)]
+            for key, value in server_settings(self.port, self.standby).items():
+                argv += ["-c", f"{key}={value}"]
+            log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self.process = processes.spawn(argv, self.log_path, self.account, cwd=self.data_dir)
+            try:
+                self.wait_ready(timeout)
+                return
+            except HarnessError:
+                with open(self.log_path, "rb") as log:
+                    log.seek(log_size)
+                    port_taken = b"could not bind" in log.read()
+                if not (new_port_if_taken and port_taken and attempt < 2):
+                    raise
+                processes.kill_tree(self.process)
+                self.port = processes.free_port()
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -141,7 +155,7 @@ class PgInstance:
 
     def kill(self) -> None:
         """kill -9 of the whole instance (postmaster and backends): a crash, not a shutdown."""
-        processes.kill_group(self.process)
+        processes.kill_tree(self.process)
         self.process = None
 
     def stop(self) -> None:

@@ -113,6 +113,31 @@ def kill_group(process: subprocess.Popen | None, sig: int = signal.SIGKILL, wait
         process.stdout.close()
 
 
+def children_of(pid: int) -> list[int]:
+    """Direct children of `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def kill_tree(process: subprocess.Popen | None) -> None:
+    """SIGKILL a process and its direct children at once. Postgres backends call setsid(), so a
+    process-group kill reaches only the postmaster and the backends would live on for a moment —
+    long enough to commit a write after the "crash". Stopped first so that it cannot fork."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(process.pid, signal.SIGSTOP)
+    for child in children_of(process.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+    kill_group(process)
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -128,6 +153,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def reserve_shared_port() -> socket.socket:
+    """A port for a group of SO_REUSEPORT listeners (the EHR API processes of one region), held
+    by a bound, non-listening SO_REUSEPORT socket for the lab's lifetime: no other process can
+    take it meanwhile, and no other lab can join the group by chance (which SO_REUSEPORT would
+    silently allow for a port picked with free_port())."""
+    guard = socket.socket()
+    guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    guard.bind(("127.0.0.1", 0))
+    return guard
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None, what: str = "") -> None:
@@ -158,7 +194,7 @@ def wait_for_port_file(path: Path, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def read_ready_line(process: subprocess.Popen, deadline: float, what: str) -> None:
+def read_ready_line(process: subprocess.Popen, deadline: float, what: str, log_path: Path | None = None) -> None:
     """Wait for a child's `READY` line on its stdout pipe (bounded by `deadline`, monotonic)."""
     import select
 
@@ -175,6 +211,8 @@ def read_ready_line(process: subprocess.Popen, deadline: float, what: str) -> No
                 process.stdout = None
                 return
             if not line and process.poll() is not None:
-                raise HarnessError(f"{what} exited with code {process.returncode} while starting")
+                raise HarnessError(f"{what} exited with code {process.returncode} while starting: "
+                                   f"{tail(log_path, 3) if log_path else ''}")
         elif process.poll() is not None:
-            raise HarnessError(f"{what} exited with code {process.returncode} while starting")
+            raise HarnessError(f"{what} exited with code {process.returncode} while starting: "
+                               f"{tail(log_path, 3) if log_path else ''}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,9 +75,13 @@ class LabSettings:
 class Region:
     name: str
     db: PgInstance
-    api_port: int
+    api_port_guard: socket.socket
     api: list[subprocess.Popen] = field(default_factory=list)
     edge: FaultProxy | None = None
+
+    @property
+    def api_port(self) -> int:
+        return int(self.api_port_guard.getsockname()[1])
 
 
 class LabRuntime:
@@ -100,14 +105,14 @@ class LabRuntime:
         for name in (self.settings.primary, self.settings.dr):
             self.regions[name] = Region(name, PgInstance(name, self.data_root / name, processes.free_port(),
                                                          self.account, self.run_dir / f"postgres-{name}.log"),
-                                        api_port=processes.free_port())
+                                        api_port_guard=processes.reserve_shared_port())
         primary, dr = self.regions[self.settings.primary], self.regions[self.settings.dr]
         primary.db.init_primary()
-        primary.db.start()
+        primary.db.start(new_port_if_taken=True)
         primary.db.create_schema()
         self.replication = FaultProxy("127.0.0.1", primary.db.port, name=REPLICATION_PROXY).start()
         dr.db.init_standby(self.replication.port, dr.name)
-        dr.db.start()
+        dr.db.start(new_port_if_taken=True)
         self._scale(primary, self.settings.primary_processes, deadline)
         self._scale(dr, self.settings.dr_processes, deadline)
         for region in self.regions.values():
@@ -135,6 +140,7 @@ class LabRuntime:
             with contextlib.suppress(Exception):
                 if region.edge:
                     region.edge.stop()
+            region.api_port_guard.close()
         with contextlib.suppress(Exception):
             if self.replication:
                 self.replication.stop()
@@ -397,7 +403,8 @@ class LabRuntime:
                 self.run_dir / f"ehr-api-{region.name}.log", stdout_pipe=True, env=env))
         region.api.extend(started)
         for process in started:
-            processes.read_ready_line(process, deadline, f"EHR API ({region.name})")
+            processes.read_ready_line(process, deadline, f"EHR API ({region.name})",
+                                      self.run_dir / f"ehr-api-{region.name}.log")
 
     def _event(self, text: str) -> None:
         self.events.append({"at": time.time(), "event": text})

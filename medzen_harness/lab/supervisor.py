@@ -132,7 +132,7 @@ def serve(run_dir: Path, parent_pid: int, max_lifetime: float) -> int:
     server: _ControlServer | None = None
     started = time.monotonic()
     base = {"supervisor_pid": os.getpid(), "run_dir": str(run_dir), "control_socket": str(socket_path),
-            "parent_pid": parent_pid, "started_at": time.time()}
+            "parent_pid": parent_pid, "started_at": time.time(), "data_dir": str(runtime.data_root)}
 
     def publish(**extra: Any) -> None:
         write_json_atomically(state_path, {**base, **extra})

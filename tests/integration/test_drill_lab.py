@@ -79,3 +79,52 @@ def test_cli_drill_json_contract_with_its_own_lab(tmp_path):
     assert all({"name", "seconds"} <= set(step) for step in result["steps"])
     assert result["verdict"] == "met" and "MET" in completed.stdout
     assert list((tmp_path / "allure").glob("*-result.json")) and list((tmp_path / "allure").glob("*.png"))
+
+
+def test_sigterm_during_a_drill_leaves_no_process_port_or_directory():
+    import os
+    import shutil
+    import signal
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from tests.integration.test_lab import _live_processes_mentioning
+
+    scratch = Path(tempfile.mkdtemp(prefix="medzen-sigterm-", dir="/tmp"))
+    os.chmod(scratch, 0o711)  # the unprivileged Postgres account must reach the lab's data below it
+    try:
+        env = dict(os.environ, TMPDIR=str(scratch), MEDZEN_LAB_DIR=str(scratch / "no-shared-lab"))
+        drill = subprocess.Popen([sys.executable, "-m", "medzen_harness", "drill", "--fault", "region-outage",
+                                  "--region", "af-south-1", "--replication-delay", "3s"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _live_processes_mentioning(str(scratch)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(3)  # the lab is up and the canary is running
+        assert _live_processes_mentioning(str(scratch)), "the drill never started its lab"
+        drill.send_signal(signal.SIGTERM)
+        _, stderr = drill.communicate(timeout=90)
+        assert drill.returncode == 130, stderr
+        assert "interrupted; environment restored" in stderr
+        assert _live_processes_mentioning(str(scratch)) == []
+        assert [p.name for p in scratch.iterdir()] == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_cli_guardrail_abort_is_exit_2_with_an_aborted_json(tmp_path):
+    import yaml
+
+    override = tmp_path / "short.yaml"
+    override.write_text(yaml.safe_dump({"drill": {"max_duration_seconds": 1}}))
+    out = tmp_path / "drill.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "medzen_harness", "drill", "--fault", "region-outage", "--region", "af-south-1",
+         "--config", str(override), "--json", str(out)],
+        capture_output=True, text=True, timeout=120, env={"MEDZEN_LAB_DIR": str(tmp_path / "none"),
+                                                          "PATH": "/usr/bin:/bin"})
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "maximum duration of 1 s" in completed.stderr
+    result = json.loads(out.read_text())
+    assert result["verdict"] == "aborted" and "guardrail" in result["error"]

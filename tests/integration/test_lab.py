@@ -153,3 +153,26 @@ def test_private_lab_stops_when_its_owner_is_killed(tmp_path):
         time.sleep(0.1)
     assert _live_processes_mentioning(run_dir) == []
     assert not Path(run_dir).exists()
+
+
+def test_postgres_port_taken_meanwhile_is_replaced(tmp_path):
+    import shutil
+    import tempfile
+
+    from medzen_harness.lab import processes
+    from medzen_harness.lab.postgres import PgInstance
+
+    root = Path(tempfile.mkdtemp(prefix="medzen-lab-test-"))
+    os.chmod(root, 0o711)
+    with socket.socket() as squatter:  # another process binds the port chosen for Postgres
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        db = PgInstance("af-south-1", root / "af", taken, processes.unprivileged_account(), root / "af.log")
+        try:
+            db.init_primary()
+            db.start(new_port_if_taken=True)
+            assert db.port != taken and db.running
+        finally:
+            db.kill()
+            shutil.rmtree(root, ignore_errors=True)
