@@ -8,7 +8,10 @@ Feature: Latency from African vantage points
   In the embedded lab the vantage points are EMULATED: every worker runs on the test machine
   and reaches each region through a fault proxy adding that city's published (or derived)
   round-trip time from load/vantage_points.yaml. The 60-second runs below are shortened in CI
-  with MEDZEN_LATENCY_DURATION; the Allure report shows the seconds actually run.
+  with MEDZEN_LATENCY_DURATION; the Allure report shows the seconds actually run. The first
+  3 seconds after all users are started are a warm-up and are not judged. If a city misses
+  the target only because the test machine froze the measuring Locust worker (it measures
+  its own freezes), the scenario is reported as skipped "inconclusive" - never as passed.
 
   Examples tagged @expected_miss are cities whose round trip alone is above the target: they
   are run and must miss (reported as expected failures; if one ever meets the target, the

@@ -9,12 +9,21 @@ per vantage point. A worker is configured by environment variables (set by
                      called (reported "skipped: not emulated")
   MEDZEN_WAIT_MIN / MEDZEN_WAIT_MAX   think time between a user's calls, seconds (0.5 / 1.5)
 
+Measured window (warm-up excluded): calls start under the name `warmup[<vantage>]` (reported,
+never judged). The master, once every user is spawned, waits MEDZEN_WARMUP_SECONDS, tells
+every worker to start measuring (message `medzen_measure`: from then on calls carry their
+judged names) and ends the run MEDZEN_MEASURE_SECONDS later. So the judged rows hold exactly
+the calls *started* in the measured window: not the spawn ramp, process start-up or the first
+connections (what Locust's `--reset-stats` is for, but exact in distributed mode, where a
+reset races with the workers' stats reports).
+
 Each user first opens its connections (`connect[<vantage>]`, reported, not judged), then
 calls with a realistic mix: EHR read 50, EHR status 20, EHR write 15, AI chat 10, meeting
 create 5 (weights).
 
 On the master, MEDZEN_HISTOGRAM_OUT names a JSON file that receives, when the run ends,
-Locust's own response-time histogram of every request name (for per-vantage aggregates).
+Locust's own response-time histogram of every request name (for per-vantage aggregates) and
+the measured window (`warmup_seconds`, `measured_seconds`).
 """
 
 from __future__ import annotations
@@ -22,14 +31,46 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 
+import gevent
+from client_stalls import (  # next to this file (Locust adds its dir)
+    TICK_SECONDS,
+    StallClock,
+    StallFreeTimes,
+    merge,
+)
 from locust import between, events
 from locust.contrib.fasthttp import FastHttpUser
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 EHR_BASE = "/ehrbase/rest"
 VANTAGE = os.environ.get("MEDZEN_VANTAGE", "unknown")
 ENDPOINTS: dict[str, str] = json.loads(os.environ.get("MEDZEN_ENDPOINTS", "{}"))
+MEASURE_MESSAGE = "medzen_measure"
+END_MESSAGE = "medzen_end"
+WARMUP_NAME = "warmup"
+COOLDOWN_NAME = "cooldown"
+FINAL_REPORT_WAIT_SECONDS = float(os.environ.get("MEDZEN_REQUEST_TIMEOUT", "5")) + 5
+
+
+class Window:
+    """This process's view of the measured window (workers: measuring or not; master: times)."""
+
+    measuring = False
+    ended = False
+    in_flight = 0  # worker: measured calls started and not yet reported by Locust
+    final_reports: set[str] = set()  # master: workers whose measured calls are all reported
+    spawned_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    measuring_since: float | None = None  # wall clock, workers
+    ended_since: float | None = None
+    clock = StallClock()
+    stall_free = StallFreeTimes(clock)
+    # master: {request name: {ms: count}} without the workers' own freezes; {vantage: freezes}
+    stall_free_totals: dict[str, dict[str, int]] = {}
+    client_stalls: dict[str, dict[str, float]] = {}
 
 CHAT_PROMPTS = (
     "Quels sont les effets secondaires de l'amoxicilline ?",
@@ -80,7 +121,12 @@ class MedZenUser(FastHttpUser):
                     response.success()
 
     def _name(self, call: str) -> str:
-        return f"{call}[{VANTAGE}]"
+        if call == "connect":
+            return f"{call}[{VANTAGE}]"
+        if Window.measuring:
+            Window.in_flight += 1
+            return f"{call}[{VANTAGE}]"
+        return f"{COOLDOWN_NAME if Window.ended else WARMUP_NAME}[{VANTAGE}]"
 
     def ehr_status(self) -> None:
         if "ehr" in ENDPOINTS:
@@ -126,6 +172,90 @@ class MedZenUser(FastHttpUser):
     ) if service in ENDPOINTS} or {ehr_status: 1}
 
 
+@events.init.add_listener
+def _measured_window(environment, **_kwargs) -> None:
+    """Master: warm-up after the spawn, then the measured window; workers: switch names on cue."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        warmup = float(os.environ.get("MEDZEN_WARMUP_SECONDS", "0"))
+        measure = os.environ.get("MEDZEN_MEASURE_SECONDS")
+
+        def start_measuring() -> None:
+            Window.started_at = time.monotonic()
+            runner.send_message(MEASURE_MESSAGE)
+            if measure:
+                gevent.spawn_later(float(measure), end_measuring)
+
+        def end_measuring() -> None:
+            # Locust's quit waits only 0.5 s for the workers' last stats, and a worker sends them
+            # only after stopping its users: the end of the window would be lost. Instead every
+            # worker stops measuring, waits for its measured calls in flight, reports them
+            # ("final") and only then does the master quit (bounded).
+            Window.ended_at = time.monotonic()
+            runner.send_message(END_MESSAGE)
+            deadline = time.monotonic() + FINAL_REPORT_WAIT_SECONDS
+            while len(Window.final_reports) < runner.worker_count and time.monotonic() < deadline:
+                gevent.sleep(0.05)
+            runner.quit()
+
+        @events.spawning_complete.add_listener
+        def _spawned(**_kw) -> None:
+            if Window.spawned_at is None:
+                Window.spawned_at = time.monotonic()
+                gevent.spawn_later(warmup, start_measuring)
+
+        @events.worker_report.add_listener
+        def _stalls_from_worker(client_id, data, **_kw) -> None:
+            merge(Window.stall_free_totals, data.get("medzen_stall_free") or {})
+            if data.get("medzen_final"):
+                Window.final_reports.add(client_id)
+            if data.get("medzen_stalls"):
+                Window.client_stalls[data["medzen_stalls"]["vantage"]] = data["medzen_stalls"]["summary"]
+    elif isinstance(runner, WorkerRunner):
+        def measure_now(*_args, **_kw) -> None:
+            Window.measuring_since = time.time()
+            Window.measuring = True
+
+        def end_now(*_args, **_kw) -> None:
+            Window.ended_since = time.time()
+            Window.measuring, Window.ended = False, True
+            deadline = time.monotonic() + FINAL_REPORT_WAIT_SECONDS - 1
+            while Window.in_flight > 0 and time.monotonic() < deadline:
+                gevent.sleep(0.02)
+            runner._send_stats()  # Locust's own report (private API), now with every measured call
+
+        runner.register_message(MEASURE_MESSAGE, measure_now)
+        runner.register_message(END_MESSAGE, end_now, concurrent=True)
+        gevent.spawn(_watch_own_freezes)
+
+        @events.request.add_listener
+        def _measured_call(name, response_time, start_time=None, **_kw) -> None:
+            if not name.startswith(("connect[", f"{WARMUP_NAME}[", f"{COOLDOWN_NAME}[")):
+                Window.in_flight -= 1
+                start = start_time if start_time is not None else time.time() - response_time / 1000
+                Window.stall_free.add(name, start, response_time)
+
+        @events.report_to_master.add_listener
+        def _report_stalls(client_id, data, **_kw) -> None:
+            stopping = Window.ended or runner.state in ("stopping", "stopped", "quitting")
+            data["medzen_final"] = Window.ended and Window.in_flight <= 0
+            data["medzen_stall_free"] = {name: {str(k): v for k, v in counts.items()}
+                                         for name, counts in Window.stall_free.take(everything=stopping).items()}
+            if Window.measuring_since is not None:
+                data["medzen_stalls"] = {"vantage": VANTAGE,
+                                         "summary": Window.clock.summary(Window.measuring_since, Window.ended_since)}
+    else:  # a local run (no master, e.g. a quick check by hand): no warm-up
+        Window.measuring = True
+
+
+def _watch_own_freezes() -> None:
+    """Worker: a timer that wakes every TICK_SECONDS; waking late means the process was frozen."""
+    while True:
+        expected = time.time() + TICK_SECONDS
+        gevent.sleep(TICK_SECONDS)
+        Window.clock.tick(expected, time.time())
+
+
 @events.quitting.add_listener
 def _export_histograms(environment, **_kwargs) -> None:
     """Master only: write Locust's stored response-time histograms per request name."""
@@ -142,6 +272,12 @@ def _export_histograms(environment, **_kwargs) -> None:
             "num_none_requests": entry.num_none_requests,
             "total_response_time": entry.total_response_time,  # exact (unrounded) sum, ms
             "response_times": {str(k): v for k, v in entry.response_times.items()},
+            # the same calls without the measuring worker's own freezes (lower bound, load/client_stalls.py)
+            "stall_free_response_times": Window.stall_free_totals.get(name, {}),
         })
     with open(out, "w", encoding="utf-8") as handle:
-        json.dump({"entries": entries, "worker_count": environment.runner.worker_count}, handle)
+        started, ended = Window.started_at, Window.ended_at or time.monotonic()
+        measured = 0.0 if started is None else ended - started
+        json.dump({"entries": entries, "worker_count": environment.runner.worker_count,
+                   "warmup_seconds": float(os.environ.get("MEDZEN_WARMUP_SECONDS", "0")),
+                   "measured_seconds": round(measured, 2), "client_stalls": Window.client_stalls}, handle)

@@ -27,7 +27,7 @@ from medzen_harness.errors import HarnessError
 from medzen_harness.lab.fault_proxy import FaultProxy
 from medzen_harness.latency.backends import AppStandIns, RegionBackends, http_status, wait_for_status
 from medzen_harness.latency.locust_run import DistributedLocust, LoadShape, WorkerSpec, remote_worker_command
-from medzen_harness.latency.results import SERVICES, ResultRow, Route, build_rows, exit_code
+from medzen_harness.latency.results import SERVICES, ResultRow, Route, build_rows, overall_verdict
 from medzen_harness.latency.vantage import VantagePoint, select_vantage_points
 
 MODES = ("normal", "dr")
@@ -88,7 +88,8 @@ def resolve_settings(config: dict[str, Any], vantages: Sequence[str] | None = No
     shape = LoadShape(users=count, duration_seconds=duration, spawn_rate=float(latency["spawn_rate"]),
                       wait_seconds=(float(wait[0]), float(wait[1])),
                       request_timeout_seconds=float(latency["request_timeout_seconds"]),
-                      startup_timeout_seconds=int(latency["startup_timeout_seconds"]))
+                      startup_timeout_seconds=int(latency["startup_timeout_seconds"]),
+                      warmup_seconds=float(latency.get("warmup_seconds", 0)))
     return RunSettings(points, float(config["targets"]["latency_ms"]),
                        int(config["targets"].get("latency_percentile", 95)), shape, judged,
                        float(latency["max_failure_rate"]))
@@ -194,7 +195,8 @@ def run_embedded(settings: RunSettings, mode: str, config: dict[str, Any], backe
         with DistributedLocust(workers, settings.shape, out_dir / mode) as locust:
             run = locust.run()
     rows = build_rows(run.entries, routes, mode, settings.target_ms, settings.percentile,
-                      settings.judged_services, settings.max_failure_rate, emulated=True)
+                      settings.judged_services, settings.max_failure_rate, emulated=True,
+                      client_stalls=run.client_stalls)
     return _mode_report(rows, run, mode, "lab", emulated=True, wall=time.monotonic() - started,
                         extra={"dr": dr_evidence, "network": proxies})
 
@@ -256,7 +258,8 @@ def run_aws(settings: RunSettings, mode: str, config: dict[str, Any], out_dir: P
     with locust:
         run = locust.run()
     rows = build_rows(run.entries, routes, mode, settings.target_ms, settings.percentile,
-                      settings.judged_services, settings.max_failure_rate, emulated=False)
+                      settings.judged_services, settings.max_failure_rate, emulated=False,
+                      client_stalls=run.client_stalls)
     note = ("dr routing: the DR endpoint is measured directly; the primary was not failed"
             if mode == "dr" else None)
     return _mode_report(rows, run, mode, "aws", emulated=False, wall=time.monotonic() - started,
@@ -268,6 +271,7 @@ def _mode_report(rows: list[ResultRow], run, mode: str, target: str, emulated: b
                  extra: dict[str, Any]) -> dict[str, Any]:
     return {"mode": mode, "target": target, "emulated": emulated, "rows": rows,
             "csv_files": [str(p) for p in run.csv_files], "locust_wall_seconds": round(run.wall_seconds, 2),
+            "warmup_seconds": run.warmup_seconds, "measured_seconds": run.measured_seconds,
             "wall_seconds": round(wall, 2), **extra}
 
 
@@ -286,5 +290,5 @@ def report_json(settings: RunSettings, mode_reports: Sequence[dict[str, Any]], t
         "vantage_points": [vp.name for vp in settings.vantage_points],
         "results": [row.as_dict() for report in mode_reports for row in report["rows"]],
         "runs": [{k: v for k, v in report.items() if k != "rows"} for report in mode_reports],
-        "verdict": "missed" if exit_code([r for rep in mode_reports for r in rep["rows"]]) else "met",
+        "verdict": overall_verdict([r for rep in mode_reports for r in rep["rows"]]),
     }

@@ -22,7 +22,24 @@ def table_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         "mean_ms (exact)": r.get("mean_ms"), "requests": r["requests"], "failures": r["failures"], "failure_rate": r["failure_rate"],
         "resolution_ms": r["resolution_ms"], "verdict": r["verdict"], "emulated": r["emulated"],
         "served_by": r["served_by"],
+        "worker frozen (max / total ms)": _freezes(r.get("client_stalls")),
+        "p without worker freezes (lower bound)": r.get("stall_free_p_ms"),
     } for r in results]
+
+
+def _freezes(stalls: Mapping[str, float] | None) -> str:
+    return f"{stalls['max_ms']:g} / {stalls['total_ms']:g}" if stalls else "n/a"
+
+
+def case_status(judged: Sequence[Mapping[str, Any]]) -> str:
+    """Allure status of one vantage x mode: a miss fails; an inconclusive row is shown skipped
+    (with its reason), never passed."""
+    verdicts = {r["verdict"] for r in judged}
+    if "missed" in verdicts:
+        return "missed"
+    if "inconclusive" in verdicts or not judged:
+        return "skipped"
+    return "met"
 
 
 def p95_chart_png(results: Sequence[Mapping[str, Any]], target_ms: float, percentile: int = 95,
@@ -71,6 +88,9 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
                      f"n={r['requests']:<5} fail={r['failures']:<3} {r['verdict']}")
     misses = sorted({f"{r['vantage']} ({r['mode']})" for r in report["results"] if r["verdict"] == "missed"})
     lines.append("missed: " + (", ".join(misses) if misses else "none"))
+    unsure = sorted({f"{r['vantage']} ({r['mode']})" for r in report["results"] if r["verdict"] == "inconclusive"})
+    if unsure:
+        lines.append("inconclusive (the measuring worker froze; emulation noise above the margin): " + ", ".join(unsure))
     return lines
 
 
@@ -85,7 +105,7 @@ def write_allure(results_dir: str | Path, report: Mapping[str, Any], csv_files: 
         by_case.setdefault((row["vantage"], row["mode"]), []).append(row)
     for (vantage, mode), rows in by_case.items():
         judged = [r for r in rows if r["judged"]]
-        status = "missed" if any(r["verdict"] == "missed" for r in judged) else ("met" if judged else "skipped")
+        status = case_status(judged)
         message = "; ".join(f"{r['service']}@{r['region']}: p{report['percentile']} {r['reason']}" for r in judged)
         writer.write(Case(
             name=f"Users in {vantage}: p{report['percentile']} under {target:g} ms in {mode} routing{emulated}",
@@ -113,9 +133,9 @@ def write_allure(results_dir: str | Path, report: Mapping[str, Any], csv_files: 
     writer.write(Case(
         name=f"Latency run summary ({modes}){emulated}",
         history_key=f"latency:{report['target']}:summary:{modes}",
-        status="missed" if report["verdict"] == "missed" else "met",
+        status={"missed": "missed", "inconclusive": "skipped"}.get(report["verdict"], "met"),
         labels={"epic": EPIC, "feature": FEATURE, "story": "summary", "severity": "normal", "suite": "latency"},
-        message="; ".join(summary_lines(report)[-1:]),
+        message="; ".join(line for line in summary_lines(report)[1:] if not line.startswith("  ")),
         description=f"{report['note']}. {report['resolution']}.",
         evidence=evidence,
     ))
@@ -159,8 +179,9 @@ def misses_by_mode(report: Mapping[str, Any]) -> dict[str, list[str]]:
     for row in report["results"]:
         if row["judged"]:
             misses.setdefault(row["mode"], [])
-            if row["verdict"] == "missed":
-                misses[row["mode"]].append(f"{row['vantage']} (p{report['percentile']} {row['p95_ms']} ms)")
+            if row["verdict"] in ("missed", "inconclusive"):
+                note = "" if row["verdict"] == "missed" else ", inconclusive: the measuring worker froze"
+                misses[row["mode"]].append(f"{row['vantage']} (p{report['percentile']} {row['p95_ms']} ms{note})")
     return misses
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import math
 import os
 import shlex
 import signal
@@ -29,6 +30,7 @@ LOCUSTFILE = REPO_ROOT / "load" / "locustfile.py"
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_SECONDS = 2
 KILL_GRACE_SECONDS = 5.0
+RUN_TIME_SLACK_SECONDS = 20  # the master waits up to ~10 s for the workers' final reports
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,15 @@ class LoadShape:
     wait_seconds: tuple[float, float] = (0.5, 1.5)
     request_timeout_seconds: float = 5.0
     startup_timeout_seconds: int = 30
+    warmup_seconds: float = 0.0  # after every user is spawned, before the measured window
+
+    @property
+    def run_time_cap_seconds(self) -> int:
+        """Locust's --run-time (counted from the start of the spawn): the spawn, the warm-up and
+        the measured window, plus slack; the master normally ends the run itself when the
+        measured window is over (load/locustfile.py), this is the bound."""
+        spawn = self.users / self.spawn_rate if self.spawn_rate > 0 else 0.0
+        return int(math.ceil(spawn + self.warmup_seconds + self.duration_seconds)) + RUN_TIME_SLACK_SECONDS
 
 
 @dataclass
@@ -56,6 +67,9 @@ class LocustRunResult:
     csv_files: list[Path]
     wall_seconds: float
     logs: dict[str, Path] = field(default_factory=dict)
+    warmup_seconds: float = 0.0
+    measured_seconds: float = 0.0
+    client_stalls: dict[str, dict[str, float]] = field(default_factory=dict)  # {vantage: the worker's freezes}
 
 
 def free_port() -> int:
@@ -86,9 +100,15 @@ def master_argv(shape: LoadShape, expect_workers: int, bind_host: str, port: int
         "--expect-workers", str(expect_workers),
         "--expect-workers-max-wait", str(shape.startup_timeout_seconds),
         "--headless", "--users", str(shape.users), "--spawn-rate", f"{shape.spawn_rate:g}",
-        "--run-time", f"{shape.duration_seconds}s", "--stop-timeout", str(STOP_TIMEOUT_SECONDS),
+        "--run-time", f"{shape.run_time_cap_seconds}s", "--stop-timeout", str(STOP_TIMEOUT_SECONDS),
         "--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
     ]
+
+
+def master_env(shape: LoadShape, histogram_path: Path) -> dict[str, str]:
+    """The master ends the run itself: warm-up after the spawn, then exactly the duration."""
+    return {"MEDZEN_HISTOGRAM_OUT": str(histogram_path), "MEDZEN_WARMUP_SECONDS": f"{shape.warmup_seconds:g}",
+            "MEDZEN_MEASURE_SECONDS": str(shape.duration_seconds)}
 
 
 def worker_argv(master_host: str, port: int) -> list[str]:
@@ -179,13 +199,13 @@ class DistributedLocust:
         started = time.monotonic()
         master = self._spawn("master", master_argv(self.shape, len(self.workers), self.bind_host, self.port,
                                                    csv_prefix),
-                             {"MEDZEN_HISTOGRAM_OUT": str(histogram_path)})
+                             master_env(self.shape, histogram_path))
         if self.local_workers:
             master_host = "127.0.0.1" if self.bind_host in ("0.0.0.0", "*") else self.bind_host
             for spec in self.workers:
                 self._spawn(f"worker-{spec.vantage}", worker_argv(master_host, self.port),
                             worker_env(spec, self.shape))
-        deadline = (self.shape.startup_timeout_seconds + self.shape.duration_seconds
+        deadline = (self.shape.startup_timeout_seconds + self.shape.run_time_cap_seconds
                     + STOP_TIMEOUT_SECONDS + 30)
         try:
             code = master.wait(timeout=deadline)
@@ -201,4 +221,6 @@ class DistributedLocust:
             raise HarnessError(f"only {data['worker_count']} of {len(self.workers)} Locust workers connected "
                                f"within {self.shape.startup_timeout_seconds} s")
         csv_files = sorted(self.out_dir.glob("locust_*.csv"))
-        return LocustRunResult(data["entries"], data["worker_count"], csv_files, wall, dict(self._logs))
+        return LocustRunResult(data["entries"], data["worker_count"], csv_files, wall, dict(self._logs),
+                               float(data.get("warmup_seconds", 0.0)), float(data.get("measured_seconds", 0.0)),
+                               dict(data.get("client_stalls") or {}))

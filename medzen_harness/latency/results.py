@@ -69,11 +69,14 @@ class Histogram:
     requests: int = 0
     failures: int = 0
     total_ms: float = 0.0  # Locust's unrounded sum of response times
+    # the same calls minus the measuring worker's own freezes (a lower bound; load/client_stalls.py)
+    stall_free: dict[int, int] = field(default_factory=dict)
 
-    def add(self, counts: Mapping[int | str, int], requests: int, failures: int, total_ms: float = 0.0) -> None:
-        for value, count in counts.items():
-            key = int(value)
-            self.counts[key] = self.counts.get(key, 0) + int(count)
+    def add(self, counts: Mapping[int | str, int], requests: int, failures: int, total_ms: float = 0.0,
+            stall_free: Mapping[int | str, int] | None = None) -> None:
+        for target, source in ((self.counts, counts), (self.stall_free, stall_free or {})):
+            for value, count in source.items():
+                target[int(value)] = target.get(int(value), 0) + int(count)
         self.requests += requests
         self.failures += failures
         self.total_ms += total_ms
@@ -117,13 +120,17 @@ class ResultRow:
     failures: int
     failure_rate: float
     judged: bool
-    verdict: str  # met | missed | not judged
+    verdict: str  # met | missed | inconclusive | not judged
     reason: str
     resolution_ms: int
     within_resolution: bool
     emulated: bool
     served_by: str
     calls: dict[str, dict[str, Any]]
+    # the judged percentile without the measuring worker's own freezes (a lower bound, used
+    # only to call a miss inconclusive) and those freezes: the emulation's noise on this row
+    stall_free_p_ms: int | None = None
+    client_stalls: dict[str, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,39 +147,58 @@ def histograms_by_route(entries: Iterable[Mapping[str, Any]]) -> dict[tuple[str,
         calls = grouped.setdefault((vantage, SERVICE_OF_CALL[call]), {})
         histogram = calls.setdefault(call, Histogram())
         histogram.add(entry["response_times"], int(entry["num_requests"]), int(entry["num_failures"]),
-                      float(entry.get("total_response_time", 0.0)))
+                      float(entry.get("total_response_time", 0.0)), entry.get("stall_free_response_times"))
     return grouped
 
 
 def judge(p_value: int | None, failure_rate: float, requests: int, target_ms: float,
-          max_failure_rate: float) -> tuple[str, str]:
-    """(verdict, reason) of one judged row."""
+          max_failure_rate: float, stall_free_p: int | None = None,
+          stalls: Mapping[str, float] | None = None) -> tuple[str, str]:
+    """(verdict, reason) of one judged row.
+
+    'inconclusive' when the row misses only because of the measuring worker's own freezes:
+    the same calls with those freezes taken out (`stall_free_p`, a lower bound) are under the
+    target. Then the test machine, not the emulated network or the service, decided it."""
     if requests == 0 or p_value is None:
         return "missed", "no request completed: nothing measured"
     if failure_rate > max_failure_rate:
         return "missed", f"failure rate {failure_rate:.1%} above {max_failure_rate:.1%}"
     if p_value < target_ms:
         return "met", f"{p_value} ms < {target_ms:g} ms"
+    if stall_free_p is not None and stall_free_p < target_ms:
+        froze = (f" (frozen {stalls['count']:g} times, longest {stalls['max_ms']:g} ms, {stalls['total_ms']:g} ms "
+                 "in total)" if stalls else "")
+        return "inconclusive", (f"inconclusive: {p_value} ms >= {target_ms:g} ms, but the measuring Locust worker "
+                                f"itself was frozen{froze}; without those freezes it is {stall_free_p} ms: "
+                                "emulation noise larger than the margin, rerun on a quieter machine")
     return "missed", f"{p_value} ms >= {target_ms:g} ms"
 
 
 def build_rows(entries: Iterable[Mapping[str, Any]], routes: Sequence[Route], mode: str, target_ms: float,
                percentile: int, judged_services: Sequence[str], max_failure_rate: float,
-               emulated: bool) -> list[ResultRow]:
-    """One row per route (vantage x service, with its region), in route order."""
+               emulated: bool, client_stalls: Mapping[str, Mapping[str, float]] | None = None) -> list[ResultRow]:
+    """One row per route (vantage x service, with its region), in route order.
+
+    `client_stalls` ({vantage: {count, max_ms, total_ms}}): the measuring workers' own freezes
+    in the measured window, reported per row (the emulation's noise on that worker)."""
     grouped = histograms_by_route(entries)
     rows: list[ResultRow] = []
     for route in routes:
         calls = grouped.get((route.vantage, route.service), {})
         total = Histogram()
         for histogram in calls.values():
-            total.add(histogram.counts, histogram.requests, histogram.failures, histogram.total_ms)
+            total.add(histogram.counts, histogram.requests, histogram.failures, histogram.total_ms,
+                      histogram.stall_free)
         p50, p95, p99 = (total.percentile(q) for q in (0.50, 0.95, 0.99))
         judged_value = total.percentile(percentile / 100)
         failure_rate = total.failures / total.requests if total.requests else 0.0
         judged = route.service in judged_services
+        stalls = dict((client_stalls or {}).get(route.vantage) or {}) or None
+        stall_free_p = (locust_percentile(total.stall_free, percentile / 100)
+                        if sum(total.stall_free.values()) == total.samples else None)  # only when complete
         if judged:
-            verdict, reason = judge(judged_value, failure_rate, total.requests, target_ms, max_failure_rate)
+            verdict, reason = judge(judged_value, failure_rate, total.requests, target_ms, max_failure_rate,
+                                    stall_free_p, stalls)
         else:
             verdict = "not judged"
             reason = (f"{route.service} is served by a {route.served_by}: the figure is the network path "
@@ -189,10 +215,17 @@ def build_rows(entries: Iterable[Mapping[str, Any]], routes: Sequence[Route], mo
             calls={call: {"requests": h.requests, "failures": h.failures, "p50_ms": h.percentile(0.5),
                           "p95_ms": h.percentile(0.95), "p99_ms": h.percentile(0.99)}
                    for call, h in sorted(calls.items())},
+            stall_free_p_ms=stall_free_p, client_stalls=stalls,
         ))
     return rows
 
 
 def exit_code(rows: Sequence[ResultRow]) -> int:
-    """0 when every judged row met the target, 1 when any missed."""
-    return 1 if any(row.verdict == "missed" for row in rows) else 0
+    """0 when every judged row met the target, 1 when any missed or is inconclusive (not shown to be met)."""
+    return 1 if any(row.verdict in ("missed", "inconclusive") for row in rows) else 0
+
+
+def overall_verdict(rows: Sequence[ResultRow]) -> str:
+    """'missed' if any judged row missed, else 'inconclusive' if any is, else 'met'."""
+    verdicts = {row.verdict for row in rows}
+    return next((v for v in ("missed", "inconclusive") if v in verdicts), "met")

@@ -162,6 +162,12 @@ def assert_under_target(rows: list[Any], percentile: int, target_ms: int) -> Non
         f"p{targets.get('latency_percentile', 95)} < {targets['latency_ms']} ms: update the feature"
     judged = [row for row in rows if row.judged]
     assert judged, "no judged row for this vantage point"
-    misses = [f"{r.service}@{r.region}: p{percentile} {r.reason} (rtt {r.rtt_ms:g} ms, n={r.requests}, "
-              f"resolution {r.resolution_ms} ms, emulated)" for r in judged if r.verdict != "met"]
+    def describe(r: Any) -> str:
+        return (f"{r.service}@{r.region}: p{percentile} {r.reason} (rtt {r.rtt_ms:g} ms, n={r.requests}, "
+                f"resolution {r.resolution_ms} ms, emulated)")
+
+    misses = [describe(r) for r in judged if r.verdict not in ("met", "inconclusive")]
     assert not misses, "; ".join(misses)
+    unsure = [describe(r) for r in judged if r.verdict == "inconclusive"]
+    if unsure:  # the test machine, not the network or the service, decided: shown, never passed
+        pytest.skip("; ".join(unsure))

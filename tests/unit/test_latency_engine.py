@@ -11,6 +11,7 @@ from medzen_harness.latency.locust_run import (
     LoadShape,
     WorkerSpec,
     master_argv,
+    master_env,
     remote_worker_command,
     worker_env,
 )
@@ -97,4 +98,19 @@ def test_master_is_bounded_by_run_time_and_worker_wait(tmp_path):
     joined = " ".join(argv)
     assert "--master" in argv and "--headless" in argv
     assert "--expect-workers 12" in joined and "--expect-workers-max-wait 20" in joined
-    assert "--run-time 9s" in joined and "--users 24" in joined
+    # --run-time bounds spawn (0.48 s) + warm-up (0) + 9 s measured, plus slack; the master ends
+    # the run itself when the measured window is over
+    assert "--run-time 30s" in joined and "--users 24" in joined
+
+
+def test_the_master_measures_exactly_the_duration_after_the_warm_up(tmp_path):
+    shape = LoadShape(users=96, duration_seconds=10, spawn_rate=100, warmup_seconds=3)
+    env = master_env(shape, tmp_path / "h.json")
+    assert env["MEDZEN_WARMUP_SECONDS"] == "3" and env["MEDZEN_MEASURE_SECONDS"] == "10"
+    # cap: ceil(0.96 spawn + 3 warm-up + 10 measured) + 20 slack (final reports)
+    assert shape.run_time_cap_seconds == 34
+
+
+def test_warm_up_comes_from_the_config(config):
+    settings = engine.resolve_settings(config, ["douala"], 8, 10)
+    assert settings.shape.warmup_seconds == config["latency"]["warmup_seconds"] > 0

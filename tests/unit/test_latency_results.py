@@ -13,6 +13,7 @@ from medzen_harness.latency.results import (
     exit_code,
     judge,
     locust_percentile,
+    overall_verdict,
     parse_request_name,
     resolution_ms,
 )
@@ -99,3 +100,44 @@ def test_failure_rate_is_computed_per_row(failures, verdict):
                       0.01, True)
     assert rows[0].failure_rate == failures / 100
     assert rows[0].verdict == verdict
+
+
+STALLS = {"douala": {"count": 3, "max_ms": 240.0, "total_ms": 400.0}}
+
+
+def stalled_entry(name, counts, stall_free):
+    return {**entry(name, counts), "stall_free_response_times": {str(k): v for k, v in stall_free.items()}}
+
+
+def test_a_miss_caused_only_by_the_measuring_worker_freezing_is_inconclusive_never_met():
+    # 100 calls to Dublin (rtt 105): 6 were hit by a 240 ms freeze of the worker itself
+    raw, stall_free = {110: 94, 350: 6}, {110: 100}
+    route = [Route("douala", "ehr", "eu-west-1", 105.0, "lab")]
+    rows = build_rows([stalled_entry("ehr_read[douala]", raw, stall_free)], route, "dr", 150, 95, ["ehr"], 0.01,
+                      True, client_stalls=STALLS)
+    row = rows[0]
+    assert (row.p95_ms, row.stall_free_p_ms) == (350, 110)  # the reported figure stays the measured one
+    assert row.verdict == "inconclusive"
+    assert row.reason.startswith("inconclusive: 350 ms >= 150 ms") and "longest 240 ms" in row.reason
+    assert row.client_stalls == STALLS["douala"]
+    assert exit_code(rows) == 1 and overall_verdict(rows) == "inconclusive"
+
+
+def test_a_miss_that_remains_without_the_freezes_is_a_miss():
+    rows = build_rows([stalled_entry("ehr_read[douala]", {200: 94, 450: 6}, {200: 100})], ROUTES[:1], "normal",
+                      150, 95, ["ehr"], 0.01, True, client_stalls=STALLS)
+    assert rows[0].verdict == "missed" and rows[0].stall_free_p_ms == 200
+    assert overall_verdict(rows) == "missed"
+
+
+def test_without_complete_freeze_data_a_miss_stays_a_miss():
+    # one call of the 100 has no freeze-free figure (its worker's last report was lost)
+    rows = build_rows([stalled_entry("ehr_read[douala]", {110: 94, 350: 6}, {110: 99})],
+                      [Route("douala", "ehr", "eu-west-1", 105.0, "lab")], "dr", 150, 95, ["ehr"], 0.01, True)
+    assert rows[0].stall_free_p_ms is None and rows[0].verdict == "missed"
+
+
+def test_judge_never_calls_a_failing_or_empty_row_inconclusive():
+    assert judge(400, 0.05, 100, 150, 0.01, stall_free_p=100)[0] == "missed"
+    assert judge(None, 0.0, 0, 150, 0.01, stall_free_p=100)[0] == "missed"
+    assert judge(100, 0.0, 100, 150, 0.01, stall_free_p=90)[0] == "met"
