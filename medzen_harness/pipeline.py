@@ -86,13 +86,17 @@ def summarize_drill(data: dict[str, Any]) -> str:
 
 
 def summarize_latency(data: dict[str, Any]) -> str:
-    judged = [r for r in data.get("results", []) if r.get("verdict") in ("met", "missed")]
+    judged = [r for r in data.get("results", []) if r.get("verdict") in ("met", "missed", "inconclusive")]
     parts = []
     for mode in dict.fromkeys(r["mode"] for r in judged):
         rows = [r for r in judged if r["mode"] == mode]
-        misses = [r["vantage"] for r in rows if r["verdict"] == "missed"]
-        parts.append(f"{mode}: {len(rows) - len(misses)}/{len(rows)} met"
-                     + (f" (missed: {', '.join(misses)})" if misses else ""))
+        by_verdict = {v: [r["vantage"] for r in rows if r["verdict"] == v] for v in ("met", "missed", "inconclusive")}
+        part = f"{mode}: {len(by_verdict['met'])}/{len(rows)} met"
+        if by_verdict["missed"]:
+            part += f" (missed: {', '.join(by_verdict['missed'])})"
+        if by_verdict["inconclusive"]:
+            part += f" (inconclusive, machine too noisy: {', '.join(by_verdict['inconclusive'])})"
+        parts.append(part)
     return f"p95 target {data.get('target_ms')} ms — " + "; ".join(parts) if parts else "no judged rows"
 
 

@@ -41,6 +41,7 @@ ALLURE_STATUS = {
     "missed": "failed",
     "unresolved": "failed",
     "skipped": "skipped",
+    "inconclusive": "skipped",  # a measurement too noisy to judge proves nothing either way
     "error": "broken",
     "broken": "broken",
 }

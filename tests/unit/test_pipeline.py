@@ -29,6 +29,7 @@ def test_summaries_read_the_contracts():
         {"vantage": "douala", "mode": "normal", "verdict": "missed"},
         {"vantage": "nairobi", "mode": "normal", "verdict": "met"},
         {"vantage": "nairobi", "mode": "normal", "verdict": "not judged"},
-        {"vantage": "cape-town", "mode": "dr", "verdict": "missed"}]}
+        {"vantage": "cape-town", "mode": "dr", "verdict": "missed"},
+        {"vantage": "cairo", "mode": "dr", "verdict": "inconclusive"}]}
     assert summarize_latency(latency) == ("p95 target 150 ms — normal: 1/2 met (missed: douala); "
-                                          "dr: 0/1 met (missed: cape-town)")
+                                          "dr: 0/2 met (missed: cape-town) (inconclusive, machine too noisy: cairo)")
