@@ -1,1 +1,44 @@
-"""pytest fixtures for compliance (loaded by the root conftest)."""
+"""pytest fixtures for compliance (loaded by the root conftest): each scan runs once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medzen_harness import REPO_ROOT
+from medzen_harness.compliance.catalogue import load_policies
+from medzen_harness.compliance.gate import GateReport, corpus_dir, default_paths, run_gate
+from medzen_harness.config import load_config
+
+EDGE_TEMPLATES = REPO_ROOT / "tests" / "fixtures" / "templates"
+
+
+def gate_regions() -> list[str]:
+    config = load_config(None)
+    return [config["regions"][role] for role in ("primary", "dr", "backup")]
+
+
+@pytest.fixture(scope="session")
+def medzen_gate_report() -> GateReport:
+    """The gate over the project's templates (cloudformation/), as the release pipeline runs it."""
+    return run_gate(default_paths(), regions=gate_regions())
+
+
+@pytest.fixture(scope="session")
+def policy_fixture_report() -> GateReport:
+    """Our policies over every policy's compliant/non-compliant fixture and the edge-case templates."""
+    files: list[Path] = []
+    for policy in load_policies():
+        files += [policy.fixture("compliant"), policy.fixture("non_compliant")]
+    files += [EDGE_TEMPLATES / "edge_cases.yaml", EDGE_TEMPLATES / "waivers.yaml"]
+    return run_gate(files, regions=gate_regions(), lint=False)
+
+
+@pytest.fixture(scope="session")
+def corpus_report() -> GateReport:
+    """The gate over the third-party corpus (../shared/corpus/aws-cloudformation-templates)."""
+    corpus = corpus_dir()
+    if corpus is None:
+        pytest.skip("not available: ../shared/corpus/aws-cloudformation-templates (set MEDZEN_CORPUS)")
+    return run_gate([corpus], regions=gate_regions())
