@@ -112,18 +112,20 @@ class JudgedCheck(BaseResourceCheck):
     def judge(self, resource: Resource) -> Judgement:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        template = template_for_check(conf, self.entity_path)
-        logical_id = self.entity_path.rsplit(":", 1)[-1]
+    def judge_resource(self, template: Template, logical_id: str) -> Judgement:
         raw = template.resources.get(logical_id) or {}
         resource = Resource(
             logical_id=logical_id,
-            type=str(raw.get("Type", conf.get("Type", ""))),
+            type=str(raw.get("Type", "")),
             properties=template.properties(logical_id),
             template=template,
             metadata=raw.get("Metadata") if isinstance(raw.get("Metadata"), dict) else {},
         )
-        self._judgement = self.judge(resource)
+        return self.judge(resource)
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        template = template_for_check(conf, self.entity_path)
+        self._judgement = self.judge_resource(template, self.entity_path.rsplit(":", 1)[-1])
         return {
             "passed": CheckResult.PASSED,
             "not_applicable": CheckResult.UNKNOWN,

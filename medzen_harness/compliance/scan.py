@@ -82,7 +82,48 @@ def run_checkov(files: Sequence[Path], policies: Sequence[PolicyMeta],
     for record in report.passed_checks + report.failed_checks:
         if record.check_id in known:
             results.append(_to_result(record, known[record.check_id]))
-    return results
+    return results + _judge_what_checkov_skipped(results, files, policies)
+
+
+def _judge_what_checkov_skipped(results: list[PolicyResult], files: Sequence[Path],
+                                policies: Sequence[PolicyMeta]) -> list[PolicyResult]:
+    """Judge resources Checkov left out, so that no resource is silently not judged.
+
+    Checkov drops from its Python-check pass a resource whose `Condition` is false under the
+    parameter defaults (e.g. the DR read replica of a template deployed as primary by
+    default). A template deployed in several modes must be judged in all of them: the gate
+    runs the same policy code on those resources. A YAML policy without a verdict for a
+    resource of its types is reported `unresolved`.
+    """
+    from checkov.cloudformation.checks.resource.registry import cfn_registry
+
+    seen = {(r.policy, r.file, r.resource) for r in results}
+    extra = []
+    for path in files:
+        template = load_template(path)
+        for logical_id, resource in template.resources.items():
+            resource_type = resource.get("Type") if isinstance(resource, dict) else None
+            for policy in policies:
+                if (policy.id, template.path, logical_id) in seen:
+                    continue
+                condition = resource.get("Condition")
+                why = (f"Checkov skipped it: its Condition {condition} is false under the parameter defaults"
+                       if condition else "Checkov produced no verdict for it")
+                check = next((c for c in cfn_registry.get_checks(resource_type) if c.id == policy.id), None)
+                if policy.kind == "python" and check is not None:
+                    judgement = check.judge_resource(template, logical_id)
+                    if judgement.status == "not_applicable":
+                        continue
+                    extra.append(PolicyResult(
+                        policy=policy.id, file=template.path, resource=logical_id, resource_type=resource_type,
+                        status=judgement.status, message=f"{judgement.message} (judged by the gate: {why})",
+                        reason=judgement.reason, line=judgement.line, lines=template.resource_lines(logical_id)))
+                elif policy.kind == "yaml" and resource_type in policy.resource_types:
+                    extra.append(PolicyResult(
+                        policy=policy.id, file=template.path, resource=logical_id, resource_type=resource_type,
+                        status="unresolved", message=f"expected: {policy.title}; no verdict",
+                        reason=why, lines=template.resource_lines(logical_id)))
+    return extra
 
 
 def _to_result(record: Any, policy: PolicyMeta) -> PolicyResult:
@@ -106,33 +147,31 @@ def _to_result(record: Any, policy: PolicyMeta) -> PolicyResult:
 def _judge_yaml_result(result: PolicyResult, template: Template, policy: PolicyMeta,
                        evaluated_keys: list[str]) -> PolicyResult:
     properties = template.properties(result.resource)
-    observed, unknowns = [], []
-    for key in evaluated_keys:
+    observed, unknowns, failures = [], [], []
+    for key in dict.fromkeys(evaluated_keys):
         path = key.replace("/", ".").replace("[*]", "").strip(".")
         raw = _raw_at(properties, path)
         value = template.get(properties, path)
         if result.line is None:
             result.line = line_of(raw)
-        is_kms_attribute = path.rsplit(".", 1)[-1].lower() in KMS_KEY_ATTRIBUTES
-        if isinstance(value, ResourceRef) and is_kms_attribute:
+        if path.rsplit(".", 1)[-1].lower() in KMS_KEY_ATTRIBUTES and raw is not None:
             cmk, description = template.kms_key(raw)
-            if cmk:
-                observed.append(f"{path} = {description}")
-                continue
-            unknowns.append(f"{path}: {description}")
+            {True: observed, False: failures, None: unknowns}[cmk].append(f"{path}: {description}")
         elif isinstance(value, ResourceRef):
             unknowns.append(f"{path} is {value}, whose value is known only after deployment")
         elif isinstance(value, Unresolved):
             unknowns.append(f"{path}: {value.reason}")
         else:
             observed.append(f"{path} = {short(value) if value is not None else 'absent'}")
-    expected = policy.title
-    if unknowns:
+    if failures or (result.status == "failed" and not unknowns):
+        result.status = "failed"
+        result.message = f"expected: {policy.title}; observed {', '.join(failures + observed) or 'nothing'}"
+    elif unknowns:
         result.status = "unresolved"
         result.reason = "; ".join(unknowns)
-        result.message = f"expected: {expected}; could not be evaluated statically"
+        result.message = f"expected: {policy.title}; could not be evaluated statically"
     else:
-        result.message = f"expected: {expected}; observed {', '.join(observed) or 'nothing to judge'}"
+        result.message = f"expected: {policy.title}; observed {', '.join(observed) or 'nothing to judge'}"
     return result
 
 

@@ -44,14 +44,17 @@ def test_kms_replication_sample_uses_its_own_key(corpus_report):
     assert verdict(corpus_report, source, "MZ_TLS_S3_POLICY", "S3BucketSource").status == "failed"
 
 
-@pytest.mark.parametrize(("template", "policy", "resource", "reason"), [
-    ("SQS__SQSStandardQueue.yaml", "MZ_KMS_SQS", "SQSQueue", "Fn::If depends on the condition IsKmsExist"),
+@pytest.mark.parametrize(("template", "policy", "resource", "words"), [
+    # KmsMasterKeyId: !If [IsKmsExist, !Ref Param (default alias/aws/sqs), !Ref AWS::NoValue]
+    ("SQS__SQSStandardQueue.yaml", "MZ_KMS_SQS", "SQSQueue",
+     "Fn::If IsKmsExist: the AWS-managed key 'alias/aws/sqs' / no key (AWS::NoValue)"),
+    # KmsKeyId: !If [Cond, !Ref ParamWithoutDefault, !Ref AWS::NoValue]: one deploy mode has no key
     ("Solutions__VPCFlowLogs__templates__VPCFlowLogsCloudWatch.cfn.yaml", "MZ_KMS_LOGS", "VPCFlowLogsLogGroup",
-     "Fn::If depends on the condition"),
+     "/ no key (AWS::NoValue)"),
 ])
-def test_conditional_keys_are_unresolved_not_passed(corpus_report, template, policy, resource, reason):
+def test_conditional_keys_are_judged_in_every_deploy_mode(corpus_report, template, policy, resource, words):
     finding = verdict(corpus_report, template, policy, resource)
-    assert finding.status == "unresolved" and reason in finding.reason
+    assert finding.status == "failed" and words in finding.message
 
 
 @pytest.mark.parametrize(("template", "policy", "resource", "words"), [

@@ -71,3 +71,15 @@ def test_waiver_without_reason_is_a_finding_and_waives_nothing(policy_fixture_re
 def test_waiver_of_unknown_policy_is_a_finding(policy_fixture_report):
     assert record(policy_fixture_report, "MZ_KMS_SNS", "TypoWaiverTopic").status == "failed"
     assert "unknown policy MZ_KMS_SNSS" in record(policy_fixture_report, "MZ_WAIVER", "TypoWaiverTopic").message
+
+
+@pytest.mark.parametrize("policy", ["MZ_KMS_RDS", "MZ_RET_RDS_BACKUP"])
+def test_resource_conditioned_out_by_parameter_defaults_is_still_judged(policy_fixture_report, policy):
+    # Checkov drops it (Condition IsDr is false with Role=primary); a DR deployment would create it.
+    finding = record(policy_fixture_report, policy, "DrOnlyUnencryptedDb")
+    assert finding.status == "failed"
+    assert "Condition IsDr is false under the parameter defaults" in finding.message
+
+
+def test_yaml_policy_judges_conditioned_out_resource_too(policy_fixture_report):
+    assert record(policy_fixture_report, "MZ_RET_RDS_DELETION_PROTECTION", "DrOnlyUnencryptedDb").status == "passed"

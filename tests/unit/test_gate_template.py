@@ -101,3 +101,13 @@ def test_unusable_templates_raise_one_line_harness_errors(tmp_path, name, text, 
 def test_missing_template(tmp_path):
     with pytest.raises(HarnessError, match="does not exist"):
         load_template(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("branches", "expected"), [
+    ([{"Fn::GetAtt": ["Key", "Arn"]}, {"Ref": "Alias"}], True),
+    ([{"Fn::GetAtt": ["Key", "Arn"]}, "alias/aws/logs"], False),
+    ([{"Fn::GetAtt": ["Key", "Arn"]}, {"Ref": "AWS::NoValue"}], False),
+    ([{"Fn::GetAtt": ["Key", "Arn"]}, {"Fn::ImportValue": "k"}], None),
+])
+def test_conditional_kms_key_is_judged_in_every_deploy_mode(template, branches, expected):
+    assert template.kms_key({"Fn::If": ["IsPrimary", *branches]})[0] is expected
