@@ -42,3 +42,34 @@ def corpus_report() -> GateReport:
     if corpus is None:
         pytest.skip("not available: ../shared/corpus/aws-cloudformation-templates (set MEDZEN_CORPUS)")
     return run_gate([corpus], regions=gate_regions())
+
+
+# ---- helpers for the BDD steps (steps/test_compliance.py) --------------------------------
+
+def medzen_templates() -> list[Path]:
+    """The project's templates, as the gate collects them by default."""
+    from medzen_harness.compliance.gate import collect_templates
+
+    return collect_templates(default_paths())
+
+
+def medzen_template(name: str) -> Path:
+    matches = [p for p in medzen_templates() if p.name == name]
+    assert matches, f"no MedZen template named {name} in cloudformation/"
+    return matches[0]
+
+
+def view_of(report: GateReport, templates: list[Path]):
+    from medzen_harness.compliance.view import GateView
+
+    return GateView(report, templates)
+
+
+def expect(view, what: str, policies: list[str] | None = None, family: str | None = None,
+           phi_only: bool = False) -> None:
+    """Attach the records answering `what` as evidence, then assert they are all compliant."""
+    from medzen_harness.compliance.view import evidence_rows
+    from medzen_harness.evidence.allure import attach_table
+
+    attach_table(evidence_rows(view.records(policies, family, phi_only)), f"gate records: {what}")
+    view.expect_compliant(policies, family, phi_only, what)
