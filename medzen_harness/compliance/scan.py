@@ -60,12 +60,43 @@ def _quiet_checkov() -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
+def reuse_jsonpath_parsers() -> None:
+    """Build Checkov's JSONPath (PLY) parser once per process instead of once per attribute.
+
+    Checkov's graph renderer parses a JSONPath for every rendered attribute and
+    bc_jsonpath_ng regenerates the LALR tables for each parse (~60 ms here; 40-50 parses
+    for the MedZen templates). The grammar object is stateless, so the generated parser is
+    reused — only for bc_jsonpath_ng's own grammar; other PLY users are untouched.
+    """
+    import ply.yacc
+    from bc_jsonpath_ng.parser import JsonPathParser
+
+    if getattr(ply.yacc.yacc, "medzen_cached", False):
+        return
+    original = ply.yacc.yacc
+    parsers: dict[tuple[Any, ...], Any] = {}
+
+    def yacc(*args: Any, **kwargs: Any) -> Any:
+        module = kwargs.get("module")
+        if args or not isinstance(module, JsonPathParser):
+            return original(*args, **kwargs)
+        key = (type(module), kwargs.get("start"), bool(kwargs.get("debug")))
+        if key not in parsers:
+            parsers[key] = original(**kwargs)
+        return parsers[key]
+
+    yacc.medzen_cached = True  # type: ignore[attr-defined]
+    ply.yacc.yacc = yacc
+
+
 def run_checkov(files: Sequence[Path], policies: Sequence[PolicyMeta],
                 policies_dir: Path = POLICIES_DIR) -> list[PolicyResult]:
     """Run our policies over `files` (already validated templates) with Checkov in-process."""
     _quiet_checkov()
     from checkov.cloudformation.runner import Runner
     from checkov.runner_filter import RunnerFilter
+
+    reuse_jsonpath_parsers()
 
     runner_filter = RunnerFilter(framework=["cloudformation"], checks=[p.id for p in policies],
                                  show_progress_bar=False)
