@@ -83,3 +83,7 @@ def test_resource_conditioned_out_by_parameter_defaults_is_still_judged(policy_f
 
 def test_yaml_policy_judges_conditioned_out_resource_too(policy_fixture_report):
     assert record(policy_fixture_report, "MZ_RET_RDS_DELETION_PROTECTION", "DrOnlyUnencryptedDb").status == "passed"
+
+
+def test_checkov_skip_metadata_does_not_waive_our_policies(policy_fixture_report):
+    assert record(policy_fixture_report, "MZ_KMS_SNS", "CheckovSkippedTopic").status == "failed"

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Benchmark: the gate vs the bare Checkov CLI + the cfn-lint CLI on the same templates.
+
+    python scripts/bench_gate.py [--runs 5] [--json reports/bench-gate.json] [PATH ...]
+
+Each run times, as separate processes (wall clock, cold start included, as a release
+pipeline would run them):
+  gate      python -m medzen_harness gate PATH... --quiet
+  checkov   checkov -f FILE... --external-checks-dir policies --check MZ_... --skip-download
+            --framework cloudformation -o json        (same policies, same files)
+  cfn-lint  cfn-lint --regions <the 3 regions> -- FILE...   (same rules and regions as the gate)
+The order of the three alternates between runs. Target (issue 2 section 6): gate median
+<= half of (checkov + cfn-lint) median, and < 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from medzen_harness.compliance.catalogue import load_policies  # noqa: E402
+from medzen_harness.compliance.gate import collect_templates  # noqa: E402
+from medzen_harness.config import load_config  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    return time.perf_counter() - started, done.returncode, done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=["cloudformation"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args()
+
+    files = [str(p) for p in collect_templates([REPO / p for p in args.paths])]
+    config = load_config(None)
+    regions = [config["regions"][r] for r in ("primary", "dr", "backup")]
+    checks = ",".join(p.id for p in load_policies())
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BC_SKIP_MAPPING": "TRUE", "CHECKOV_SKIP_DOWNLOAD": "TRUE"}
+    commands = {
+        "gate": [sys.executable, "-m", "medzen_harness", "gate", *args.paths, "--quiet"],
+        "checkov": [str(BIN / "checkov"), *[a for f in files for a in ("-f", f)], "--external-checks-dir",
+                    str(REPO / "policies"), "--check", checks, "--skip-download", "--framework", "cloudformation",
+                    "-o", "json"],
+        "cfn-lint": [str(BIN / "cfn-lint"), "--regions", *regions, "--", *files],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    codes: dict[str, set[int]] = {name: set() for name in commands}
+    checkov_records = None
+    for run in range(args.runs):
+        order = list(commands) if run % 2 == 0 else list(reversed(commands))
+        for name in order:
+            seconds, code, stdout = timed(commands[name], env)
+            times[name].append(seconds)
+            codes[name].add(code)
+            if name == "checkov" and checkov_records is None:
+                report = json.loads(stdout)
+                summary = (report[0] if isinstance(report, list) else report)["summary"]
+                checkov_records = summary["passed"] + summary["failed"]
+        print(f"run {run + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in commands), flush=True)
+
+    both = [c + lint for c, lint in zip(times["checkov"], times["cfn-lint"], strict=True)]
+    median = {name: statistics.median(values) for name, values in times.items()}
+    median["checkov + cfn-lint"] = statistics.median(both)
+    ratio = median["gate"] / median["checkov + cfn-lint"]
+    result = {
+        "files": [os.path.relpath(f, REPO) for f in files], "runs": args.runs, "regions": regions,
+        "seconds": {n: [round(v, 3) for v in vals] for n, vals in times.items()},
+        "median_seconds": {n: round(v, 3) for n, v in median.items()},
+        "exit_codes": {n: sorted(c) for n, c in codes.items()},
+        "checkov_cli_records": checkov_records,
+        "gate_over_clis": round(ratio, 3),
+        "target_met": ratio <= 0.5 and median["gate"] < 5.0,
+        "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    print("\n| command | median s | min s | max s |\n|---|---|---|---|")
+    for name, values in {**times, "checkov + cfn-lint": both}.items():
+        print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |")
+    print(f"\ngate / (checkov + cfn-lint) = {ratio:.2f}; target (<= 0.5 and gate < 5 s) "
+          f"{'met' if result['target_met'] else 'NOT met'}; load average {result['load_average_1m']}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
