@@ -98,9 +98,22 @@ def run_checkov(files: Sequence[Path], policies: Sequence[PolicyMeta],
 
     reuse_jsonpath_parsers()
 
+    class GateRunner(Runner):
+        """Checkov's runner, except that `Metadata: checkov: skip` cannot skip a MedZen policy:
+        waivers are `Metadata: medzen: waivers` with a written reason (handled by the gate)."""
+
+        def check_definitions(self, root_folder: Any, runner_filter: Any, report: Any) -> None:
+            ours = set(runner_filter.checks)
+            for file_context in self.context.values():
+                for resource in (file_context.get("Resources") or {}).values():
+                    if isinstance(resource, dict) and resource.get("skipped_checks"):
+                        resource["skipped_checks"] = [s for s in resource["skipped_checks"]
+                                                      if s.get("id") not in ours]
+            super().check_definitions(root_folder, runner_filter, report)
+
     runner_filter = RunnerFilter(framework=["cloudformation"], checks=[p.id for p in policies],
                                  show_progress_bar=False)
-    report = Runner().run(root_folder=None, files=[str(f) for f in files],
+    report = GateRunner().run(root_folder=None, files=[str(f) for f in files],
                           external_checks_dir=[str(policies_dir)], runner_filter=runner_filter,
                           collect_skip_comments=False)
     if isinstance(report, list):  # only with image references, which we do not enable
