@@ -23,7 +23,7 @@ from moto.cloudformation.parsing import get_model_map
 from medzen_harness.aws.embedded import EMBEDDED_CREDENTIALS, EmbeddedAws
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "cloudformation"
-NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @dataclass
@@ -107,9 +107,24 @@ def deploy_medzen_stacks(endpoint_url: str) -> list[StackResult]:
     return results
 
 
+def deploy_chaos_stacks(endpoint_url: str, primary_outputs: dict[str, str]) -> list[StackResult]:
+    """The FIS templates in af-south-1 against the ehrbase primary (moto skips the FIS template
+    and the alarm itself; the FIS API is exercised by tests/integration/test_chaos_aws.py)."""
+    subnet_a, subnet_b = primary_outputs["PrivateSubnetIds"].split(",")
+    return [
+        create_stack(endpoint_url, "medzen-chaos-network", "chaos/fis-network-disruption.yaml", "af-south-1",
+                     {"PrivateSubnetA": subnet_a, "PrivateSubnetB": subnet_b}),
+        create_stack(endpoint_url, "medzen-chaos-ecs", "chaos/fis-ecs-stop-task.yaml", "af-south-1",
+                     {"ClusterName": primary_outputs["ClusterName"], "ServiceName": primary_outputs["ServiceName"]}),
+        create_stack(endpoint_url, "medzen-chaos-rds", "chaos/fis-rds-reboot-failover.yaml", "af-south-1",
+                     {"DbInstanceIdentifier": primary_outputs["DbInstanceIdentifier"]}),
+    ]
+
+
 def main() -> int:
     with EmbeddedAws() as aws:
         results = deploy_medzen_stacks(aws.endpoint_url)
+        results += deploy_chaos_stacks(aws.endpoint_url, results[1].outputs)
     ok = True
     for result in results:
         print(f"{result.name:20} {result.region:11} {result.status}")

@@ -30,6 +30,7 @@ def deployed():
     smoke = load_smoke_module()
     with EmbeddedAws() as aws:
         results = smoke.deploy_medzen_stacks(aws.endpoint_url)
+        results += smoke.deploy_chaos_stacks(aws.endpoint_url, results[1].outputs)
 
         def client(service: str, region: str):
             return boto3.client(service, region_name=region, endpoint_url=aws.endpoint_url,
@@ -49,7 +50,11 @@ def test_every_stack_is_created_in_its_region(deployed):
         ("medzen-bedrock-ai", "af-south-1", "CREATE_COMPLETE", []),
         ("medzen-chime-sdk", "eu-west-1", "CREATE_COMPLETE", []),
         ("medzen-chime-sdk", "af-south-1", "CREATE_COMPLETE", []),
+        ("medzen-chaos-network", "af-south-1", "CREATE_COMPLETE", []),
+        ("medzen-chaos-ecs", "af-south-1", "CREATE_COMPLETE", []),
+        ("medzen-chaos-rds", "af-south-1", "CREATE_COMPLETE", []),
     ]
+    assert {"AWS::FIS::ExperimentTemplate", "AWS::CloudWatch::Alarm"} <= results[-1].skipped_types
     assert "AWS::DynamoDB::GlobalTable" in results[0].skipped_types
 
 
@@ -91,7 +96,7 @@ def test_route53_failover_records_and_health_checks(deployed):
 
 def test_phi_buckets_are_kms_encrypted_per_region(deployed):
     results, client = deployed
-    for result in results[6:]:
+    for result in results[6:8]:
         s3 = client("s3", result.region)
         for key in ("RecordingsBucketName", "TranscriptsBucketName", "MedicalEntitiesBucketName"):
             bucket = result.outputs[key]
