@@ -53,8 +53,11 @@ Feature: HIPAA compliance of the MedZen CloudFormation templates before release
     Then the template has no finding and no unjustified waiver
 
     Examples:
-      | template                     |
-      | global-infrastructure.yaml   |
-      | ehrbase-multi-region.yaml    |
-      | bedrock-ai-multi-region.yaml |
-      | chime-sdk-multi-region.yaml  |
+      | template                           |
+      | global-infrastructure.yaml         |
+      | ehrbase-multi-region.yaml          |
+      | bedrock-ai-multi-region.yaml       |
+      | chime-sdk-multi-region.yaml        |
+      | chaos/fis-network-disruption.yaml  |
+      | chaos/fis-ecs-stop-task.yaml       |
+      | chaos/fis-rds-reboot-failover.yaml |

@@ -54,8 +54,9 @@ def medzen_templates() -> list[Path]:
 
 
 def medzen_template(name: str) -> Path:
-    matches = [p for p in medzen_templates() if p.name == name]
-    assert matches, f"no MedZen template named {name} in cloudformation/"
+    """A template by its path under cloudformation/ (e.g. `chaos/fis-ecs-stop-task.yaml`)."""
+    matches = [p for p in medzen_templates() if p.as_posix().endswith(f"cloudformation/{name}")]
+    assert matches, f"no MedZen template cloudformation/{name}"
     return matches[0]
 
 

@@ -26,3 +26,15 @@ def test_phi_filter_and_evidence_rows(policy_fixture_report):
     rows = view.expect_compliant(["MZ_RET_S3_LIFECYCLE"], phi_only=True)
     assert [r["resource"] for r in rows] == ["DisabledOneDayRuleBucket"]
     assert rows[0]["status"] == "passed" and rows[0]["hipaa"] == "164.316(b)(2)(i), 164.312(c)(1)"
+
+
+def test_bdd_outline_lists_every_medzen_template():
+    # the Scenario Outline must cover every template the gate collects from cloudformation/
+    from medzen_harness import REPO_ROOT
+    from medzen_harness.testing.compliance import medzen_templates
+
+    feature = (REPO_ROOT / "features" / "compliance.feature").read_text()
+    listed = {line.strip().strip("|").strip() for line in feature.split("Examples:")[1].splitlines()[2:]
+              if line.strip()}
+    collected = {p.relative_to(REPO_ROOT / "cloudformation").as_posix() for p in medzen_templates()}
+    assert listed == collected
