@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,10 +35,15 @@ from medzen_harness.config import load_config  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + sys of the process and its children), exit code, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
-    return time.perf_counter() - started, done.returncode, done.stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode, done.stdout
 
 
 def main() -> int:
@@ -60,19 +66,22 @@ def main() -> int:
         "cfn-lint": [str(BIN / "cfn-lint"), "--regions", *regions, "--", *files],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     codes: dict[str, set[int]] = {name: set() for name in commands}
     checkov_records = None
     for run in range(args.runs):
         order = list(commands) if run % 2 == 0 else list(reversed(commands))
         for name in order:
-            seconds, code, stdout = timed(commands[name], env)
+            seconds, cpu_seconds, code, stdout = timed(commands[name], env)
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
             codes[name].add(code)
             if name == "checkov" and checkov_records is None:
                 report = json.loads(stdout)
                 summary = (report[0] if isinstance(report, list) else report)["summary"]
                 checkov_records = summary["passed"] + summary["failed"]
-        print(f"run {run + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in commands), flush=True)
+        print(f"run {run + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s (cpu {cpu[n][-1]:.2f})" for n in commands),
+              flush=True)
 
     both = [c + lint for c, lint in zip(times["checkov"], times["cfn-lint"], strict=True)]
     median = {name: statistics.median(values) for name, values in times.items()}
@@ -82,15 +91,20 @@ def main() -> int:
         "files": [os.path.relpath(f, REPO) for f in files], "runs": args.runs, "regions": regions,
         "seconds": {n: [round(v, 3) for v in vals] for n, vals in times.items()},
         "median_seconds": {n: round(v, 3) for n, v in median.items()},
+        "cpu_seconds": {n: [round(v, 3) for v in vals] for n, vals in cpu.items()},
+        "median_cpu_seconds": {n: round(statistics.median(v), 3) for n, v in cpu.items()},
         "exit_codes": {n: sorted(c) for n, c in codes.items()},
         "checkov_cli_records": checkov_records,
         "gate_over_clis": round(ratio, 3),
         "target_met": ratio <= 0.5 and median["gate"] < 5.0,
         "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
     }
-    print("\n| command | median s | min s | max s |\n|---|---|---|---|")
+    cpu_both = [c + lint for c, lint in zip(cpu["checkov"], cpu["cfn-lint"], strict=True)]
+    print("\n| command | wall median s | wall min s | wall max s | CPU median s |\n|---|---|---|---|---|")
     for name, values in {**times, "checkov + cfn-lint": both}.items():
-        print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |")
+        cpu_values = {**cpu, "checkov + cfn-lint": cpu_both}[name]
+        print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} | "
+              f"{statistics.median(cpu_values):.2f} |")
     print(f"\ngate / (checkov + cfn-lint) = {ratio:.2f}; target (<= 0.5 and gate < 5 s) "
           f"{'met' if result['target_met'] else 'NOT met'}; load average {result['load_average_1m']}")
     if args.json:
