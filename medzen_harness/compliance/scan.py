@@ -54,6 +54,9 @@ def _quiet_checkov() -> None:
     os.environ.setdefault("CHECKOV_SKIP_DOWNLOAD", "TRUE")
     os.environ.setdefault("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
     os.environ.setdefault("LOG_LEVEL", "CRITICAL")
+    # Checkov would fork workers to parse the files; the gate already runs cfn-lint on the
+    # second core, so Checkov parses in-process (less CPU, no oversubscription on 2 cores)
+    os.environ.setdefault("CHECKOV_PARALLELIZATION_TYPE", "none")
     for name in ("checkov", "root"):
         logging.getLogger(None if name == "root" else name).setLevel(logging.CRITICAL)
     if not logging.getLogger().handlers:
