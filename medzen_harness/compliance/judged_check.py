@@ -100,7 +100,7 @@ class JudgedCheck(BaseResourceCheck):
     policy_file: str = ""  # set to __file__ by the subclass
 
     def __init__(self) -> None:
-        metadata = yaml.safe_load((Path(self.policy_file).parent / "metadata.yaml").read_text())
+        metadata = yaml.safe_load((Path(self.policy_file).resolve().parent / "metadata.yaml").read_text())
         self._judgement: Judgement | None = None
         super().__init__(
             name=metadata["title"],
