@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "medzen_harness.latency.cli",
     "medzen_harness.evidence.cli",
     "medzen_harness.pipeline",
+    "medzen_harness.docs",
 ]
 
 
