@@ -46,16 +46,52 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int, s
     return wall, cpu, done.returncode, done.stdout
 
 
+def phases(paths: list[str], regions: list[str]) -> None:
+    """CPU and wall time of each phase of the gate, in this process, sequentially."""
+    def mark(label: str) -> None:
+        nonlocal cpu, wall
+        print(f"| {label} | {time.process_time() - cpu:.2f} | {time.perf_counter() - wall:.2f} |", flush=True)
+        cpu, wall = time.process_time(), time.perf_counter()
+
+    print("| phase | CPU s | wall s |\n|---|---|---|")
+    cpu, wall = time.process_time(), time.perf_counter()
+    from medzen_harness.compliance.template import load_template
+
+    templates = [load_template(f) for f in collect_templates([REPO / p for p in paths])]
+    mark("decode (incl. importing cfn-lint)")
+    from medzen_harness.compliance.lint import _rules, lint_template
+
+    _rules()
+    mark("cfn-lint rules")
+    for template in templates:
+        lint_template(template, regions)
+    mark("cfn-lint over the templates")
+    from medzen_harness.compliance.scan import _quiet_checkov
+
+    _quiet_checkov()
+    import checkov.cloudformation.runner  # noqa: F401
+
+    mark("import Checkov")
+    from medzen_harness.compliance.scan import run_checkov
+
+    run_checkov([t.path for t in templates], load_policies())
+    mark("Checkov scan (20 policies)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=["cloudformation"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--phases", action="store_true", help="only time the gate's phases in-process")
     args = parser.parse_args()
 
     files = [str(p) for p in collect_templates([REPO / p for p in args.paths])]
     config = load_config(None)
     regions = [config["regions"][r] for r in ("primary", "dr", "backup")]
+    if args.phases:
+        phases(args.paths, regions)
+        return 0
     checks = ",".join(p.id for p in load_policies())
     env = {**os.environ, "PYTHONPATH": str(REPO), "BC_SKIP_MAPPING": "TRUE", "CHECKOV_SKIP_DOWNLOAD": "TRUE"}
     commands = {
