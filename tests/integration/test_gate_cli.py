@@ -59,3 +59,17 @@ def test_unresolved_alone_fails_the_gate(tmp_path):
     out = gate(template, "--policy", "MZ_KMS_LOGS", "--policy", "MZ_RET_LOGS")
     assert out.returncode == 1
     assert "UNRESOLVED MZ_KMS_LOGS" in out.stdout and "Fn::ImportValue" in out.stdout
+
+
+def test_gate_needs_no_network():
+    # a network namespace with no interface at all: any download attempt would fail or hang
+    import shutil
+
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True) if shutil.which("unshare") else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("not available: unshare -n (needs root and util-linux)")
+    out = subprocess.run(["unshare", "-n", sys.executable, "-m", "medzen_harness", "gate",
+                          str(TEMPLATES / "clean.yaml")], capture_output=True, text=True, cwd=REPO_ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "gate: PASS" in out.stdout
