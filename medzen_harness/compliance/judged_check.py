@@ -42,19 +42,10 @@ class Resource:
 
     @property
     def tags(self) -> dict[str, Any]:
-        """Tags as {key: resolved value} (list-of-Key/Value or map form)."""
-        raw = self.properties.get("Tags")
-        pairs: dict[str, Any] = {}
-        if isinstance(raw, list):
-            for item in raw:
-                if isinstance(item, dict) and "Key" in item:
-                    pairs[str(item["Key"])] = self.template.resolve(item.get("Value"))
-        elif isinstance(raw, dict):
-            pairs = {str(k): self.template.resolve(v) for k, v in raw.items()}
-        return pairs
+        return self.template.tags(self.logical_id)
 
     def holds_phi(self) -> bool:
-        return str(self.tags.get("DataClassification", "")).upper() == "PHI"
+        return self.template.holds_phi(self.logical_id)
 
 
 class Verdicts:

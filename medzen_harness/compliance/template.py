@@ -114,6 +114,19 @@ class Template:
         props = resource.get("Properties") if isinstance(resource, dict) else None
         return props if isinstance(props, dict) else {}
 
+    def tags(self, logical_id: str) -> dict[str, Any]:
+        """A resource's tags as {key: resolved value} (list-of-Key/Value or map form)."""
+        raw = self.properties(logical_id).get("Tags")
+        if isinstance(raw, list):
+            return {str(t["Key"]): self.resolve(t.get("Value")) for t in raw if isinstance(t, dict) and "Key" in t}
+        if isinstance(raw, dict):
+            return {str(k): self.resolve(v) for k, v in raw.items()}
+        return {}
+
+    def holds_phi(self, logical_id: str) -> bool:
+        """Tagged DataClassification=PHI (the architecture's marker for resources holding PHI)."""
+        return str(self.tags(logical_id).get("DataClassification", "")).upper() == "PHI"
+
     def resource_lines(self, logical_id: str) -> tuple[int, int]:
         """First and last line (1-based) of a resource's block."""
         resource = self.resources.get(logical_id)

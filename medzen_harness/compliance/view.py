@@ -18,14 +18,7 @@ from medzen_harness.compliance.template import load_template
 
 def holds_phi(finding: Finding) -> bool:
     """Is the finding's resource tagged DataClassification=PHI in its template?"""
-    template = load_template(finding.file)
-    tags = template.properties(finding.resource).get("Tags") if finding.resource else None
-    pairs = {}
-    if isinstance(tags, list):
-        pairs = {str(t.get("Key")): template.resolve(t.get("Value")) for t in tags if isinstance(t, dict)}
-    elif isinstance(tags, dict):
-        pairs = {str(k): template.resolve(v) for k, v in tags.items()}
-    return str(pairs.get("DataClassification", "")).upper() == "PHI"
+    return bool(finding.resource) and load_template(finding.file).holds_phi(finding.resource)
 
 
 def evidence_rows(findings: Iterable[Finding]) -> list[dict[str, str]]:
