@@ -168,7 +168,9 @@ def _judge_what_checkov_skipped(results: list[PolicyResult], files: Sequence[Pat
     for path in files:
         template = load_template(path)
         for logical_id, resource in template.resources.items():
-            resource_type = resource.get("Type") if isinstance(resource, dict) else None
+            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+                continue  # not a resource Checkov could judge; cfn-lint reports it
+            resource_type = resource["Type"]
             for policy in policies:
                 if (policy.id, template.path, logical_id) in seen:
                     continue

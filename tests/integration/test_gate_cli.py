@@ -73,3 +73,11 @@ def test_gate_needs_no_network():
                          timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "gate: PASS" in out.stdout
+
+
+def test_malformed_resources_do_not_crash_the_gate(tmp_path):
+    template = tmp_path / "odd.yaml"
+    template.write_text("Resources:\n  Odd: just-a-string\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    out = gate(template, "--policy", "MZ_KMS_SNS")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAIL       MZ_KMS_SNS" in out.stdout and "cfn-lint error" in out.stdout

@@ -87,3 +87,8 @@ def test_yaml_policy_judges_conditioned_out_resource_too(policy_fixture_report):
 
 def test_checkov_skip_metadata_does_not_waive_our_policies(policy_fixture_report):
     assert record(policy_fixture_report, "MZ_KMS_SNS", "CheckovSkippedTopic").status == "failed"
+
+
+def test_non_numeric_retention_fails(policy_fixture_report):
+    finding = record(policy_fixture_report, "MZ_RET_LOGS", "NonNumericRetentionLogs")
+    assert finding.status == "failed" and "RetentionInDays thirty" in finding.message
