@@ -8,10 +8,14 @@ unusable input raises `HarnessError` (exit 2) before anything is judged.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,14 @@ class Finding:
     line: int | None = None
     end_line: int | None = None
     template_sha256: str = ""
+
+    def __post_init__(self) -> None:
+        # plain built-in values only (cfn-lint's decoder yields str subclasses with line marks):
+        # findings cross process boundaries (pickle) and go into JSON/XML
+        for name in ("policy", "family", "severity", "file", "resource", "resource_type", "status",
+                     "message", "reason", "title", "remediation", "template_sha256"):
+            setattr(self, name, str(getattr(self, name)))
+        self.hipaa = [str(h) for h in self.hipaa]
 
     @property
     def is_finding(self) -> bool:
@@ -150,11 +162,11 @@ def run_gate(paths: Sequence[str | Path], regions: Sequence[str],
     templates = [load_template(f) for f in files]  # HarnessError (exit 2) on unusable input
 
     findings: list[Finding] = []
-    if lint:
-        for template in templates:
-            findings.extend(_lint_findings(template, regions))
     by_id = {p.id: p for p in policies}
-    results = run_checkov([t.path for t in templates], policies) if policies else []
+    paths_to_lint = [str(t.path) for t in templates]
+    with _background(_lint_all if lint else None, paths_to_lint, list(regions)) as lint_result:
+        results = run_checkov([t.path for t in templates], policies) if policies else []
+    findings.extend(lint_result())
     by_path = {t.path: t for t in templates}
     policy_findings = [_policy_finding(r, by_id[r.policy], by_path[r.file]) for r in results]
     findings.extend(apply_waivers(policy_findings, templates, by_id))
@@ -163,6 +175,32 @@ def run_gate(paths: Sequence[str | Path], regions: Sequence[str],
                                  f.policy, f.resource))
     return GateReport(findings=findings, templates={display_path(t.path): t.sha256 for t in templates},
                       tools=tool_versions(), seconds=time.perf_counter() - started, policies=policies)
+
+
+@contextmanager
+def _background(job: Callable[..., list[Finding]] | None, *args: Any) -> Iterator[Callable[[], list[Finding]]]:
+    """Run `job(*args)` in a forked child while the body runs (cfn-lint beside Checkov: the two
+    use the two cores). Sequential when fork is unsafe (threads running) or
+    MEDZEN_GATE_PARALLEL=0. The child is always reaped, also on errors and Ctrl-C."""
+    if job is None:
+        yield list
+        return
+    parallel = (os.environ.get("MEDZEN_GATE_PARALLEL", "1") != "0" and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods())
+    if not parallel:
+        yield lambda: job(*args)
+        return
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = executor.submit(job, *args)
+        yield future.result
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _lint_all(paths: Sequence[str], regions: Sequence[str]) -> list[Finding]:
+    """cfn-lint every template (by path: a forked child finds them in the decode cache)."""
+    return [finding for path in paths for finding in _lint_findings(load_template(path), regions)]
 
 
 def _lint_findings(template: Template, regions: Sequence[str]) -> list[Finding]:

@@ -42,19 +42,10 @@ class Resource:
 
     @property
     def tags(self) -> dict[str, Any]:
-        """Tags as {key: resolved value} (list-of-Key/Value or map form)."""
-        raw = self.properties.get("Tags")
-        pairs: dict[str, Any] = {}
-        if isinstance(raw, list):
-            for item in raw:
-                if isinstance(item, dict) and "Key" in item:
-                    pairs[str(item["Key"])] = self.template.resolve(item.get("Value"))
-        elif isinstance(raw, dict):
-            pairs = {str(k): self.template.resolve(v) for k, v in raw.items()}
-        return pairs
+        return self.template.tags(self.logical_id)
 
     def holds_phi(self) -> bool:
-        return str(self.tags.get("DataClassification", "")).upper() == "PHI"
+        return self.template.holds_phi(self.logical_id)
 
 
 class Verdicts:
@@ -100,7 +91,7 @@ class JudgedCheck(BaseResourceCheck):
     policy_file: str = ""  # set to __file__ by the subclass
 
     def __init__(self) -> None:
-        metadata = yaml.safe_load((Path(self.policy_file).parent / "metadata.yaml").read_text())
+        metadata = yaml.safe_load((Path(self.policy_file).resolve().parent / "metadata.yaml").read_text())
         self._judgement: Judgement | None = None
         super().__init__(
             name=metadata["title"],
@@ -112,18 +103,20 @@ class JudgedCheck(BaseResourceCheck):
     def judge(self, resource: Resource) -> Judgement:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        template = template_for_check(conf, self.entity_path)
-        logical_id = self.entity_path.rsplit(":", 1)[-1]
+    def judge_resource(self, template: Template, logical_id: str) -> Judgement:
         raw = template.resources.get(logical_id) or {}
         resource = Resource(
             logical_id=logical_id,
-            type=str(raw.get("Type", conf.get("Type", ""))),
+            type=str(raw.get("Type", "")),
             properties=template.properties(logical_id),
             template=template,
             metadata=raw.get("Metadata") if isinstance(raw.get("Metadata"), dict) else {},
         )
-        self._judgement = self.judge(resource)
+        return self.judge(resource)
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        template = template_for_check(conf, self.entity_path)
+        self._judgement = self.judge_resource(template, self.entity_path.rsplit(":", 1)[-1])
         return {
             "passed": CheckResult.PASSED,
             "not_applicable": CheckResult.UNKNOWN,

@@ -114,6 +114,19 @@ class Template:
         props = resource.get("Properties") if isinstance(resource, dict) else None
         return props if isinstance(props, dict) else {}
 
+    def tags(self, logical_id: str) -> dict[str, Any]:
+        """A resource's tags as {key: resolved value} (list-of-Key/Value or map form)."""
+        raw = self.properties(logical_id).get("Tags")
+        if isinstance(raw, list):
+            return {str(t["Key"]): self.resolve(t.get("Value")) for t in raw if isinstance(t, dict) and "Key" in t}
+        if isinstance(raw, dict):
+            return {str(k): self.resolve(v) for k, v in raw.items()}
+        return {}
+
+    def holds_phi(self, logical_id: str) -> bool:
+        """Tagged DataClassification=PHI (the architecture's marker for resources holding PHI)."""
+        return str(self.tags(logical_id).get("DataClassification", "")).upper() == "PHI"
+
     def resource_lines(self, logical_id: str) -> tuple[int, int]:
         """First and last line (1-based) of a resource's block."""
         resource = self.resources.get(logical_id)
@@ -213,6 +226,8 @@ class Template:
         (True, description) for a key/alias of this template, a key id/ARN or a custom alias;
         (False, why) for an `alias/aws/*` AWS-managed key; (None, reason) when unresolved.
         """
+        if intrinsic_name(value) == "Fn::If" and isinstance(value["Fn::If"], list) and len(value["Fn::If"]) == 3:
+            return self._kms_key_per_branch(value["Fn::If"])
         resolved = self.resolve(value)
         if isinstance(resolved, ResourceRef):
             if resolved.resource_type in KMS_KEY_TYPES:
@@ -225,6 +240,19 @@ class Template:
                 return False, f"the AWS-managed key {resolved!r}"
             return True, f"customer-managed key {resolved!r}"
         return False, f"{short(resolved)!r}, which is not a KMS key"
+
+
+    def _kms_key_per_branch(self, arguments: list[Any]) -> tuple[bool | None, str]:
+        """`Fn::If [Cond, A, B]`: customer-managed only if both branches are (deploy modes)."""
+        condition, branches = arguments[0], arguments[1:]
+        verdicts = [self.kms_key(b) if b != {"Ref": "AWS::NoValue"} else (False, "no key (AWS::NoValue)")
+                    for b in branches]
+        text = " / ".join(d for _, d in verdicts)
+        if any(v is False for v, _ in verdicts):
+            return False, f"Fn::If {condition}: {text}"
+        if all(v is True for v, _ in verdicts):
+            return True, f"Fn::If {condition}: {text}"
+        return None, f"Fn::If {condition}: {text}"
 
 
 def file_sha256(data: bytes) -> str:

@@ -30,7 +30,7 @@ class S3BucketCustomerManagedKms(JudgedCheck):
                     key = default.get("KMSMasterKeyID") if isinstance(default, dict) else None
                     judge_kms_key(verdicts, template, key, f"{what} ({algorithm})", "aws/s3")
                 else:
-                    verdicts.fail(f"{what} uses SSEAlgorithm {short(algorithm)}", line_of(rule))
+                    verdicts.fail(f"{what} uses SSEAlgorithm {short(algorithm)}", line_of(algorithm) or line_of(rule))
         return verdicts.judgement(EXPECTED)
 
 
