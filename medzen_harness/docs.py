@@ -20,6 +20,7 @@ README = REPO_ROOT / "README.md"
 
 # name -> "module:function" returning the markdown table. Adding a catalogue = one line.
 GENERATED_TABLES: dict[str, str] = {
+    "policies": "medzen_harness.compliance.catalogue:markdown_table",
     "faults": "medzen_harness.chaos.catalogue:markdown_table",
     "report-categories": "medzen_harness.evidence.categories:markdown_table",
     "vantage-points": "medzen_harness.latency.vantage:markdown_table",
