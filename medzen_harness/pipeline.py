@@ -198,7 +198,21 @@ def generate_report(results_dir: Path, reports_root: Path, name: str) -> Path:
     return generate(results_dir, reports_root=reports_root, name=name)
 
 
+def preflight(config_path: str | None) -> None:
+    """Fail in one line, before anything starts, on bad config or a missing prerequisite."""
+    from medzen_harness.config import load_config
+    from medzen_harness.evidence.report import allure_bin
+    from medzen_harness.lab.haproxy import haproxy_binary
+    from medzen_harness.lab.postgres import pg_bin
+
+    load_config(config_path)
+    pg_bin("postgres")
+    haproxy_binary()
+    allure_bin()
+
+
 def run_nightly(args: argparse.Namespace) -> int:
+    preflight(args.config)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     reports_root = Path(args.reports_root).resolve()
     run_dir = reports_root / "runs" / stamp

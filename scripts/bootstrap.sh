@@ -4,7 +4,10 @@
 #   npm:    allure 3 (HTML report) into tools/node_modules
 #   Python: a small venv holding tox (tox builds the project venv itself)
 # Re-running is cheap: each step is skipped when already satisfied.
+# `--no-tox`: skip the tox venv (used by tox's own commands_pre, so `tox -e nightly` alone works).
 set -euo pipefail
+with_tox=1
+[ "${1:-}" = "--no-tox" ] && with_tox=0
 cd "$(dirname "$0")/.."
 
 log() { printf '[bootstrap] %s\n' "$*"; }
@@ -31,7 +34,7 @@ if [ ! -x tools/node_modules/.bin/allure ]; then
   (cd tools && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-if [ ! -x .tools/tox/bin/tox ]; then
+if [ "$with_tox" = 1 ] && [ ! -x .tools/tox/bin/tox ]; then
   log "creating .tools/tox (tox in its own venv: it needs newer packaging than checkov pins)"
   python3 -m venv .tools/tox
   .tools/tox/bin/pip install -q --disable-pip-version-check "tox>=4.20"

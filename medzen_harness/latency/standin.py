@@ -13,6 +13,7 @@ use that to exercise the Locust orchestration without the lab.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,6 +98,13 @@ class _StandInServer(ThreadingHTTPServer):
         self.ehrs: set[str] = set()
         self.lock = threading.Lock()
         self.failed = False  # answer 503 to everything, like a region whose database is gone
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Locust closes keep-alive connections at the end of a run: a reset peer is normal
+        # here, and a traceback per connection would bury the run's real output.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class RegionStandIn:

@@ -33,3 +33,30 @@ def test_summaries_read_the_contracts():
         {"vantage": "cairo", "mode": "dr", "verdict": "inconclusive"}]}
     assert summarize_latency(latency) == ("p95 target 150 ms — normal: 1/2 met (missed: douala); "
                                           "dr: 0/2 met (missed: cape-town) (inconclusive, machine too noisy: cairo)")
+
+
+def test_nightly_refuses_bad_config_before_starting_anything(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("targets:\n  rto_minutes: 15\n")
+    out = subprocess.run([sys.executable, "-m", "medzen_harness", "nightly", "--config", str(bad),
+                          "--reports-root", str(tmp_path / "reports")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "medzen-harness nightly: error: unknown config key 'targets.rto_minutes' "
+        "(known here: availability, latency_ms, latency_percentile, rpo_seconds, rto_seconds)"]
+    assert not (tmp_path / "reports").exists()
+
+
+def test_nightly_names_a_missing_prerequisite(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MEDZEN_ALLURE_BIN": str(tmp_path / "no-allure")}
+    out = subprocess.run([sys.executable, "-m", "medzen_harness", "nightly", "--reports-root", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 2 and "Allure 3 is not installed" in out.stderr
+    assert not (tmp_path / "r").exists()
