@@ -18,6 +18,7 @@ import contextlib
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,35 +275,34 @@ def deploy_plan(target: AwsTarget, plan: StackPlan) -> list[StackResult]:
 
 # ---- teardown ----------------------------------------------------------------------------
 
-def _embedded_pre_delete(target: AwsTarget, region: str, resources: list[dict[str, str]]) -> None:
-    """Declared emulator workaround (emulator.GAPS teardown_cross_region_replica)."""
+def _rds_instances(target: AwsTarget, region: str, resources: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
+    """The DB instances of a stack that still exist, as described by RDS."""
     rds = target.client("rds", region)
     for r in resources:
         if r["type"] != "AWS::RDS::DBInstance" or not r["physical"]:
             continue
         try:
-            db = rds.describe_db_instances(DBInstanceIdentifier=r["physical"])["DBInstances"][0]
+            yield rds.describe_db_instances(DBInstanceIdentifier=r["physical"])["DBInstances"][0]
         except botocore.exceptions.ClientError:
             continue
+
+
+def _embedded_pre_delete(target: AwsTarget, region: str, resources: list[dict[str, str]]) -> None:
+    """Declared emulator workaround (emulator.GAPS teardown_cross_region_replica)."""
+    for db in _rds_instances(target, region, resources):
         source = db.get("ReadReplicaSourceDBInstanceIdentifier") or ""
         if source.startswith("arn:") and source.split(":")[3] != region:
-            rds.promote_read_replica(DBInstanceIdentifier=r["physical"])
+            target.client("rds", region).promote_read_replica(DBInstanceIdentifier=db["DBInstanceIdentifier"])
 
 
 def _release_deletion_protection(target: AwsTarget, region: str, resources: list[dict[str, str]]) -> list[str]:
     """Teardown was asked for: lift RDS deletion protection so DeleteStack can remove the instance."""
     released = []
-    rds = target.client("rds", region)
-    for r in resources:
-        if r["type"] != "AWS::RDS::DBInstance" or not r["physical"]:
-            continue
-        try:
-            db = rds.describe_db_instances(DBInstanceIdentifier=r["physical"])["DBInstances"][0]
-        except botocore.exceptions.ClientError:
-            continue
+    for db in _rds_instances(target, region, resources):
         if db.get("DeletionProtection"):
-            rds.modify_db_instance(DBInstanceIdentifier=r["physical"], DeletionProtection=False, ApplyImmediately=True)
-            released.append(r["physical"])
+            target.client("rds", region).modify_db_instance(
+                DBInstanceIdentifier=db["DBInstanceIdentifier"], DeletionProtection=False, ApplyImmediately=True)
+            released.append(db["DBInstanceIdentifier"])
     return released
 
 

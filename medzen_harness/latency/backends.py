@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import http.client
 import time
-from typing import Protocol
+from typing import Protocol, Self
 
 from medzen_harness.config import KNOWN_REGIONS
 from medzen_harness.errors import HarnessError
@@ -55,15 +55,15 @@ def wait_for_status(host: str, port: int, accept: set[int | None], seconds: floa
     return status
 
 
-class StandInRegions:
-    """Every region's EHR API as an in-memory stand-in (tests; not the lab)."""
+class _StandInGroup:
+    """One stand-in server per region, started and stopped together (context manager)."""
 
-    ehr_label = "in-memory EHR stand-in (not the lab)"
+    serve_ehr = False
 
     def __init__(self, regions: tuple[str, ...] = KNOWN_REGIONS):
-        self._servers = {region: RegionStandIn(region, serve_ehr=True) for region in regions}
+        self._servers = {region: RegionStandIn(region, serve_ehr=self.serve_ehr) for region in regions}
 
-    def __enter__(self) -> StandInRegions:
+    def __enter__(self) -> Self:
         for server in self._servers.values():
             server.start()
         return self
@@ -71,6 +71,13 @@ class StandInRegions:
     def __exit__(self, *exc: object) -> None:
         for server in self._servers.values():
             server.stop()
+
+
+class StandInRegions(_StandInGroup):
+    """Every region's EHR API as an in-memory stand-in (tests; not the lab)."""
+
+    ehr_label = "in-memory EHR stand-in (not the lab)"
+    serve_ehr = True
 
     def ehr_address(self, region: str) -> tuple[str, int]:
         return "127.0.0.1", self._servers[region].port
@@ -82,22 +89,10 @@ class StandInRegions:
         self._servers[region].set_failed(False)
 
 
-class AppStandIns:
+class AppStandIns(_StandInGroup):
     """Per-region stand-in of AI chat and meeting create (context manager)."""
 
     label = "stand-in (no Bedrock/Chime)"
-
-    def __init__(self, regions: tuple[str, ...] = KNOWN_REGIONS):
-        self._servers = {region: RegionStandIn(region, serve_ehr=False) for region in regions}
-
-    def __enter__(self) -> AppStandIns:
-        for server in self._servers.values():
-            server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for server in self._servers.values():
-            server.stop()
 
     def address(self, region: str) -> tuple[str, int]:
         return "127.0.0.1", self._servers[region].port
