@@ -14,11 +14,12 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class PhaseResult:
     exit_code: int
     seconds: float
     summary: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    json_path: str | None = None  # the phase's own result file (the summary only points to it)
 
     @property
     def status(self) -> str:
@@ -167,7 +168,7 @@ def run_phase(phase: Phase, started: float, log: Callable[[str], None], results_
         summary = phase.summarize(data) if phase.summarize else ""
     elif phase.json_path is not None:
         summary = "no result written (see the error above)"
-    result = PhaseResult(phase.name, exit_code, seconds, summary, data)
+    result = PhaseResult(phase.name, exit_code, seconds, summary, str(phase.json_path) if data else None)
     if data and phase.metrics is not None and results_dir is not None:
         from medzen_harness.evidence.metrics import write_metrics
 
@@ -219,8 +220,7 @@ def run_nightly(args: argparse.Namespace) -> int:
     results_dir = reports_root / "allure-results"
     run_dir.mkdir(parents=True, exist_ok=True)
     if results_dir.exists():
-        for old in results_dir.iterdir():
-            old.unlink()
+        shutil.rmtree(results_dir)  # results of the previous night live on in the report's history
     results_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 
